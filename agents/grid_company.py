@@ -1,0 +1,421 @@
+"""The grid company: capacity, the weekly orderly-use plan, dispatch and billing.
+
+Capacity per interval is the installed supply (forecast unconstrained weekday
+peak × (1 + margin)), cut by peak-regulation limits on configured days and
+hours (known a week ahead) and by random equipment failures (known at best on
+the day). On the first day of each week the company forecasts the following
+week's load and solves the orderly plan with ``markets.orderly.schedule``;
+it publishes the plan on the platform 7 days ahead, reminds 1 day ahead and
+notifies 15 minutes ahead. On the day it enforces the plan: users that do
+not comply are shed at 15-minute notice and pay a penalty, and any remaining
+excess over capacity is shed in merit order at 15-minute notice.
+
+References:
+    NDRC (2011) 《有序用电管理办法》 (orderly electricity-use measures):
+    plans prepared in advance, published to users, interruptible classes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from markets.orderly import loss_cny_per_kwh, schedule
+from simulation.arrays import Runs, runs
+
+if TYPE_CHECKING:
+    from simulation.model import ParkModel
+
+__all__ = ["DayDispatch", "GridCompany", "WeekPlan"]
+
+_H = np.timedelta64(3600 * 10**9, "ns")
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A published weekly plan.
+
+    Attributes:
+        first_day: Model day index of the week's first day.
+        curtail: Boolean ``(n_users, 7 · intervals_per_day)``.
+        block_kw: Curtailed kW per user (ΔP at plan time).
+        stats: Solver figures for the outputs (method, status, gap, time).
+    """
+
+    first_day: int
+    curtail: NDArray[np.bool_]
+    block_kw: NDArray[np.float64]
+    stats: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DayDispatch:
+    """What the grid company did on one day (all kW arrays users × intervals).
+
+    Attributes:
+        capacity_kw: Supply capacity per interval.
+        planned_kw: Curtailment followed as planned (weekly or same-day plan).
+        shed_kw: Load shed by the grid company at 15-minute notice.
+        lead_h: Notice lead time of the curtailment covering each cell (NaN elsewhere).
+        block_starts: Curtailment calls started today ``(users, intervals)`` bool.
+        penalty_kwh: Energy each non-compliant user was told to shed, kWh.
+        failure_kw: Capacity lost to a failure today, per interval.
+    """
+
+    capacity_kw: NDArray[np.float64]
+    planned_kw: NDArray[np.float64]
+    shed_kw: NDArray[np.float64]
+    lead_h: NDArray[np.float64]
+    block_starts: NDArray[np.bool_]
+    penalty_kwh: NDArray[np.float64]
+    failure_kw: NDArray[np.float64]
+
+
+class GridCompany(mesa.Agent):
+    """The park's grid company (one agent).
+
+    Args:
+        model: The park model.
+    """
+
+    model: ParkModel
+
+    def __init__(self, model: ParkModel) -> None:
+        super().__init__(model)
+        self.account = model.ledger.account("grid")
+        pop = model.pop
+        ipd = model.ipd
+        weekday = pop.expected_load_kw(weekend=False).sum(axis=0)
+        #: Forecast unconstrained weekday park peak at the start, kW (reference for limits).
+        self.reference_peak_kw = float(weekday.max())
+        self.installed_kw = self.reference_peak_kw * (1.0 + model.cfg.grid.capacity_margin)
+        self.plans: dict[int, WeekPlan] = {}
+        self.plan_stats: list[dict[str, Any]] = []
+        self.curtailed_kwh_total = np.zeros(pop.n_users)
+        self.demand_kwh_total = np.zeros(pop.n_users)
+        hours = np.arange(ipd) * 24 // ipd
+        self.tariff_cny_per_kwh = np.asarray(model.cfg.grid.tariff_cny_per_kwh_by_hour, float)[
+            hours
+        ]
+
+    # ------------------------------------------------------------------ capacity
+    def planned_capacity_kw(self, day: int) -> NDArray[np.float64]:
+        """Capacity of a day known in advance (peak-regulation limits), kW per interval."""
+        cfg = self.model.cfg.grid.peak_regulation
+        ipd = self.model.ipd
+        cap = np.full(ipd, self.installed_kw)
+        date = self.model.date_of(day)
+        if (
+            cfg.enabled
+            and date.weekday() in cfg.weekdays
+            and (not cfg.months or date.month in cfg.months)
+        ):
+            steps = ipd // 24
+            limit = (1.0 - cfg.shortage_fraction) * self.reference_peak_kw
+            cap[cfg.start_h * steps : cfg.end_h * steps] = limit
+        return cap
+
+    def draw_failure(self) -> tuple[NDArray[np.float64], bool, int]:
+        """Draw today's equipment failure from the model's generator.
+
+        Returns:
+            ``(lost_kw per interval, known at 00:00, first interval)``.
+        """
+        cfg = self.model.cfg.grid.failures
+        ipd = self.model.ipd
+        lost = np.zeros(ipd)
+        rng = self.model.rng
+        happens, same_day, start_u = rng.random(3)
+        if happens >= cfg.prob_per_day:
+            return lost, False, -1
+        steps = ipd // 24
+        start_h = int(start_u * (24 - cfg.duration_h + 1))
+        first = start_h * steps
+        lost[first : first + cfg.duration_h * steps] = cfg.depth_fraction * self.reference_peak_kw
+        return lost, bool(same_day < cfg.same_day_notice_prob), first
+
+    # ------------------------------------------------------------------ planning
+    def _loss_for_notice(self, notice_h: float) -> NDArray[np.float64]:
+        pop = self.model.pop
+        return loss_cny_per_kwh(pop.voll_cny_per_kwh, pop.rho, notice_h)
+
+    def _restart_for_notice(self, notice_h: float) -> NDArray[np.float64]:
+        pop = self.model.pop
+        return np.where(notice_h < pop.shutdown_h, pop.restart_cost_cny, 0.0)
+
+    def _schedule(
+        self,
+        loads_kw: NDArray[np.float64],
+        capacity_kw: NDArray[np.float64],
+        notice_h: float,
+        *,
+        method: str | None = None,
+        weekly_caps: bool = True,
+        block_kw: NDArray[np.float64] | None = None,
+        min_duration: int | None = None,
+    ) -> Any:
+        m = self.model
+        o = m.cfg.orderly
+        steps = m.ipd // 24
+        return schedule(
+            loads_kw,
+            capacity_kw,
+            m.pop.block_kw if block_kw is None else block_kw,
+            self._loss_for_notice(notice_h),
+            restart_cost_cny=self._restart_for_notice(notice_h),
+            protected=m.pop.protected,
+            max_hours=o.max_hours_per_week if weekly_caps else np.inf,
+            max_calls=o.max_calls_per_week if weekly_caps else np.inf,
+            min_duration=(
+                max(1, round(o.min_duration_h * steps)) if min_duration is None else min_duration
+            ),
+            fairness_weight_cny=o.fairness_weight_cny,
+            prior_curtailed_kwh=self.curtailed_kwh_total,
+            prior_demand_kwh=self.demand_kwh_total,
+            interval_h=m.interval_h,
+            intervals_per_day=m.ipd,
+            method=o.method if method is None else method,
+            milp_max_users=o.milp_max_users,
+            time_limit_s=o.time_limit_s,
+            mip_rel_gap=o.mip_rel_gap,
+        )
+
+    def plan_week(self, first_day: int, sent_at: np.datetime64) -> None:
+        """Forecast a week, solve the orderly plan and publish it on the platform.
+
+        Args:
+            first_day: Model day index of the planned week's first day.
+            sent_at: Publication time of the plan.
+        """
+        m = self.model
+        if not m.cfg.phase.orderly_plan:
+            return
+        ipd = m.ipd
+        days = [first_day + d for d in range(7)]
+        margin = 1.0 + m.cfg.orderly.forecast_margin
+        loads = np.concatenate(
+            [m.pop.expected_load_kw(m.is_weekend(d)) * margin for d in days], axis=1
+        )
+        capacity = np.concatenate([self.planned_capacity_kw(d) for d in days])
+        notice_h = (
+            24.0 * m.cfg.platform.plan_lead_days
+            if m.platform.enabled
+            else m.cfg.platform.notice_lead_min / 60.0
+        )
+        plan = self._schedule(loads, capacity, notice_h)
+        stats = {
+            "week_start": m.date_of(first_day),
+            "method": plan.method,
+            "status": plan.status,
+            "gap": float(plan.gap),
+            "objective_cny": float(plan.objective_cny),
+            "lower_bound_cny": float(plan.lower_bound_cny),
+            "loss_cny": float(plan.loss_cny),
+            "solve_time_s": float(plan.solve_time_s),
+            "planned_kwh": float(plan.curtailed_kw.sum() * m.interval_h),
+            "unserved_kwh": float(plan.unserved_kw.sum() * m.interval_h),
+            "jain": float(plan.jain),
+        }
+        self.plan_stats.append(stats)
+        week = WeekPlan(first_day, plan.curtail.copy(), m.pop.block_kw.copy(), stats)
+        self.plans[first_day] = week
+        r = runs(plan.curtail)
+        if len(r) == 0:
+            return
+        starts = m.time_of(first_day, r.start)
+        ends = m.time_of(first_day, r.stop)
+        m.platform.publish(
+            sent_at, starts, "grid", r.user, "plan", quantity=week.block_kw[r.user], until=ends
+        )
+
+    def plan_of_day(self, day: int) -> NDArray[np.bool_]:
+        """Planned curtailment mask of one day ``(n_users, ipd)`` (all False if none)."""
+        m = self.model
+        week_start = day - (day % 7)
+        plan = self.plans.get(week_start)
+        if plan is None:
+            return np.zeros((m.pop.n_users, m.ipd), dtype=bool)
+        k = day - week_start
+        return plan.curtail[:, k * m.ipd : (k + 1) * m.ipd]
+
+    def publish_day(self, day: int) -> None:
+        """Send reminders for tomorrow's planned calls (and today's on day 0).
+
+        Reminders go ``reminder_lead_h`` before each call starts; the final
+        15-minute notices are sent by :meth:`dispatch_day`.
+        """
+        m = self.model
+        lead = np.timedelta64(int(m.cfg.platform.reminder_lead_h * 3600 * 10**9), "ns")
+        for d in ([day] if day == 0 else []) + [day + 1]:
+            r = runs(self.plan_of_day(d))
+            if len(r):
+                starts = m.time_of(d, r.start)
+                m.platform.publish(
+                    starts - lead,
+                    starts,
+                    "grid",
+                    r.user,
+                    "reminder",
+                    quantity=m.pop.block_kw[r.user],
+                    until=m.time_of(d, r.stop),
+                )
+
+    def prune(self, day: int) -> None:
+        """Drop plans of weeks that have ended."""
+        for start in [s for s in self.plans if s + 7 <= day]:
+            del self.plans[start]
+
+    # ------------------------------------------------------------------ dispatch
+    def _notify(self, day: int, r: Runs, kind: str = "notice") -> None:
+        m = self.model
+        if len(r) == 0:
+            return
+        lead = np.timedelta64(int(m.cfg.platform.notice_lead_min * 60 * 10**9), "ns")
+        starts = m.time_of(day, r.start)
+        m.platform.publish(
+            starts - lead,
+            starts,
+            "grid",
+            r.user,
+            kind,
+            quantity=m.pop.block_kw[r.user],
+            until=m.time_of(day, r.stop),
+        )
+
+    def dispatch_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
+        """Enforce the plan on today's metered demand and shed what remains over capacity.
+
+        Args:
+            day: Model day index.
+            demand_kw: Today's unconstrained demand ``(n_users, ipd)``, kW.
+
+        Returns:
+            The day's curtailment, shedding and notice lead times.
+        """
+        m = self.model
+        pop = m.pop
+        n, ipd = demand_kw.shape
+        dt_h = m.interval_h
+        notice_h = m.cfg.platform.notice_lead_min / 60.0
+        capacity = self.planned_capacity_kw(day)
+        lost, known, first = self.draw_failure()
+        capacity = np.maximum(capacity - lost, 0.0)
+        planned = self.plan_of_day(day).copy() if m.cfg.phase.orderly_plan else np.zeros_like(
+            demand_kw, dtype=bool
+        )
+        same_day = np.zeros_like(planned)
+        if first >= 0 and known and m.cfg.phase.orderly_plan:
+            # Same-day plan on the forecast, for the failure known at 00:00.
+            forecast = pop.expected_load_kw(m.is_weekend(day)) * (
+                1.0 + m.cfg.orderly.forecast_margin
+            )
+            kept = np.where(planned, forecast - np.minimum(pop.block_kw[:, None], forecast), 0.0)
+            free_loads = np.where(planned, 0.0, forecast)
+            cap_free = np.maximum(capacity - kept.sum(axis=0), 0.0)
+            sd = self._schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
+            same_day = sd.curtail & ~planned
+            r_sd = runs(same_day)
+            if len(r_sd):
+                m.platform.publish(
+                    m.time_of(day, 0),
+                    m.time_of(day, r_sd.start),
+                    "grid",
+                    r_sd.user,
+                    "same_day_plan",
+                    quantity=pop.block_kw[r_sd.user],
+                    until=m.time_of(day, r_sd.stop),
+                )
+        instructed = planned | same_day
+        r_inst = runs(instructed)
+        self._notify(day, r_inst)
+        complied = m.decide_compliance()
+        follow = instructed & complied[:, None]
+        ignore = instructed & ~complied[:, None]
+        block = pop.block_kw[:, None]
+        planned_kw = np.where(follow, np.minimum(block, demand_kw), 0.0)
+        # Non-compliant users are shed once the 15-minute notice runs out: the first
+        # min(notice, interval) of each of their calls is still served.
+        r_ign = runs(ignore)
+        shed_kw = np.where(ignore, np.minimum(block, demand_kw), 0.0)
+        if len(r_ign):
+            first_frac = max(0.0, 1.0 - notice_h / dt_h)
+            shed_kw[r_ign.user, r_ign.start] *= first_frac
+        penalty_kwh = (np.where(ignore, block, 0.0) * dt_h).sum(axis=1)
+        # Emergency shedding of any remaining excess, 15-minute notice.
+        served = demand_kw - planned_kw - shed_kw
+        excess = served.sum(axis=0) - capacity
+        emergency = np.zeros_like(planned)
+        if (excess > 1e-9 * np.maximum(capacity, 1.0)).any():
+            busy = instructed
+            free = np.where(busy, 0.0, served)
+            cap_free = capacity - np.where(busy, served, 0.0).sum(axis=0)
+            em = self._schedule(
+                free,
+                np.maximum(cap_free, 0.0),
+                notice_h,
+                method="greedy",
+                weekly_caps=False,
+                min_duration=1,
+            )
+            emergency = em.curtail & ~busy
+            shed_kw = shed_kw + np.where(emergency, np.minimum(block, served), 0.0)
+            self._notify(day, runs(emergency), kind="notice")
+        # Notice lead time of each curtailed cell, read back from the platform.
+        lead = np.full((n, ipd), np.nan)
+        for mask, fixed in ((follow, None), (ignore | emergency, notice_h)):
+            r = runs(mask)
+            if len(r) == 0:
+                continue
+            if fixed is None:
+                tau = m.platform.lead_time_h(r.user, m.time_of(day, r.start))
+            else:
+                tau = np.full(len(r), fixed)
+            cells = r.run_id >= 0
+            lead[cells] = tau[r.run_id[cells]]
+        starts_mask = np.zeros((n, ipd), dtype=bool)
+        for mask in (follow, ignore | emergency):
+            r = runs(mask)
+            starts_mask[r.user, r.start] = True
+        return DayDispatch(
+            capacity_kw=capacity,
+            planned_kw=planned_kw,
+            shed_kw=shed_kw,
+            lead_h=lead,
+            block_starts=starts_mask,
+            penalty_kwh=penalty_kwh,
+            failure_kw=lost,
+        )
+
+    def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:
+        """Carry each user's cumulative curtailed share into the next plans (rotation)."""
+        self.demand_kwh_total += demand_kwh
+        self.curtailed_kwh_total += curtailed_kwh
+
+    # ------------------------------------------------------------------ diagnostics
+    def publish_reports(self, sent_at: np.datetime64, report: pd.DataFrame) -> int:
+        """Publish one efficiency-diagnostics report per user on the platform.
+
+        Args:
+            sent_at: When the reports are sent.
+            report: One row per user (index = user row) with the report's fields.
+
+        Returns:
+            Number of reports delivered (0 when the platform is off).
+        """
+        m = self.model
+        payload = [json.dumps(rec, separators=(",", ":")) for rec in report.to_dict("records")]
+        return m.platform.publish(
+            sent_at,
+            sent_at,
+            "grid",
+            report.index.to_numpy(),
+            "report",
+            quantity=report["benchmark_ratio"].to_numpy(),
+            payload=np.asarray(payload, dtype=object),
+        )

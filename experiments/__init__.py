@@ -1,0 +1,1 @@
+"""parksim experiments package."""

@@ -1,0 +1,1 @@
+"""parksim simulation package."""

@@ -1,0 +1,353 @@
+"""Efficiency service: monthly diagnostics, saving measures, adoption, surcharges.
+
+The grid company's free diagnostics run in every phase (a monthly report per
+user on the platform: benchmark ratio against the peer median intensity,
+off-hours base-load ratio, flags). With the ``efficiency`` module on, the
+reports also recommend the measure with the shortest payback, users decide
+monthly whether to install it (``ParkUser.consider_measures``), capex is paid
+to an energy-service company (``esco``) account, installed measures change
+the users' load arrays from the installation date, and restricted and
+eliminated industries pay differential surcharges.
+
+References:
+    DESIGN.md "Efficiency"; the rules themselves are in ``markets.efficiency``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from markets import efficiency as eff
+from simulation.population import CATEGORIES
+
+if TYPE_CHECKING:
+    from simulation.model import ParkModel
+
+__all__ = ["EfficiencyService"]
+
+
+class EfficiencyService:
+    """Monthly efficiency management bound to a model.
+
+    Args:
+        model: The park model (owns the population, ledger, platform and generator).
+    """
+
+    def __init__(self, model: ParkModel) -> None:
+        self.model = model
+        cfg = model.cfg.efficiency
+        pop = model.pop
+        n = pop.n_users
+        self.enabled = bool(model.cfg.phase.efficiency)
+        self.cfg = cfg
+        self.industry = np.asarray(pop.industry_names, dtype=object)[pop.industry]
+        self.measures = tuple(
+            eff.Measure.from_dict(
+                {
+                    "name": name,
+                    "capex_cny": 0.0,
+                    "capex_cny_per_kw": m.capex_cny_per_kw,
+                    "energy_saving_share": m.energy_saving_share,
+                    "peak_saving_kw": 0.0,
+                    "peak_saving_share": m.peak_saving_share,
+                    "lifetime_years": m.lifetime_years,
+                    "industries": tuple(m.industries),
+                }
+            )
+            for name, m in cfg.measures.items()
+        )
+        self.standby = np.array([bool(m.standby) for m in cfg.measures.values()], dtype=bool)
+        n_m = len(self.measures)
+        self.installed = np.zeros((n, n_m), dtype=bool)
+        self.install_day = np.full((n, n_m), -1, dtype=np.int64)
+        self.threshold_months = (
+            eff.draw_thresholds_months(model.rng, n, cfg.threshold_months_mean, cfg.threshold_cv)
+            if self.enabled
+            else np.full(n, cfg.threshold_months_mean)
+        )
+        categories = np.asarray(CATEGORIES, dtype=object)[pop.category]
+        self.surcharge_rate = (
+            eff.differential_surcharge_cny_per_kwh(categories, dict(cfg.surcharges_cny_per_kwh))
+            if self.enabled
+            else np.zeros(n)
+        )
+        self._reset_month()
+        self.base_intensity: float | None = None
+        self.intensity_history: list[tuple[int, float]] = []
+        self.reports_sent = 0
+        self.flagged_last = 0
+        self.capex_cny = 0.0
+        self.surcharge_total_cny = 0.0
+        self.plans: list[pd.DataFrame] = []
+        self._p_adopt = np.zeros(n)
+        self._best = np.full(n, -1)
+        self._eval: Any = None
+        self._adopt_now = np.zeros(n, dtype=bool)
+
+    # ------------------------------------------------------------------ metering
+    def _reset_month(self) -> None:
+        n = self.model.pop.n_users
+        self.m_energy_kwh = np.zeros(n)
+        self.m_output_cny = np.zeros(n)
+        self.m_off_kw = np.zeros(n)
+        self.m_work_kw = np.zeros(n)
+        self.m_off_count = 0.0
+        self.m_work_count = np.zeros(n)
+        self.m_days = 0
+
+    def surcharge_cny(self, served_kwh: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Differential surcharge for a day's served energy, CNY per user."""
+        out = self.surcharge_rate * served_kwh
+        self.surcharge_total_cny += float(out.sum())
+        return out
+
+    def accumulate(
+        self,
+        demand_kw: NDArray[np.float64],
+        served_kwh: NDArray[np.float64],
+        output_cny: NDArray[np.float64],
+    ) -> None:
+        """Add a day's metering to the month's totals (weekday loads for base load)."""
+        self.m_energy_kwh += served_kwh
+        self.m_output_cny += output_cny
+        self.m_days += 1
+        model = self.model
+        if not model.is_weekend(model.day):
+            working = model.pop.working
+            self.m_off_kw += (demand_kw * ~working).sum(axis=1)
+            self.m_work_kw += (demand_kw * working).sum(axis=1)
+            self.m_work_count += working.sum(axis=1)
+            self.m_off_count += 1.0
+
+    # ------------------------------------------------------------------ monthly work
+    def monthly(self, day: int) -> None:
+        """Diagnose last month, recommend and let users adopt (first day of a month)."""
+        model = self.model
+        if day == 0 or not model.is_first_of_month(day) or self.m_days < 7:
+            return
+        pop = model.pop
+        cfg = self.cfg
+        sent_at = model.time_of(day, 0)
+        energy = self.m_energy_kwh
+        output = np.maximum(self.m_output_cny, 1e-9)
+        ipd = model.ipd
+        off_n = np.maximum((ipd - pop.working.sum(axis=1)) * self.m_off_count, 1.0)
+        work_n = np.maximum(self.m_work_count, 1.0)
+        off_mean = self.m_off_kw / off_n
+        work_mean = self.m_work_kw / work_n
+        has_off = pop.working.sum(axis=1) < ipd
+        blr = np.where(has_off & (work_mean > 0), off_mean / np.maximum(work_mean, 1e-12), 0.0)
+        diag = eff.diagnose(
+            energy,
+            output,
+            blr,
+            self.industry,
+            ei_factor=cfg.intensity_factor,
+            base_load_threshold=cfg.base_load_threshold,
+            kgce_per_kwh=cfg.kgce_per_kwh,
+        )
+        park_ei = float(
+            eff.energy_intensity_tce_per_10k_cny(energy.sum(), output.sum(), cfg.kgce_per_kwh)
+        )
+        if self.base_intensity is None:
+            self.base_intensity = park_ei
+        self.intensity_history.append((day, park_ei))
+        self.flagged_last = int(diag.flagged.sum())
+        report = pd.DataFrame(
+            {
+                "intensity_tce_per_10k_cny": diag.intensity,
+                "peer_median_tce_per_10k_cny": diag.peer_median,
+                "benchmark_ratio": diag.benchmark_ratio,
+                "base_load_ratio": blr,
+                "flag_intensity": diag.flag_intensity,
+                "flag_base_load": diag.flag_base_load,
+            }
+        )
+        if self.enabled and self.measures:
+            self._evaluate(day, energy)
+            names = np.asarray([m.name for m in self.measures] + [""], dtype=object)
+            best = self._best
+            report["recommended_measure"] = names[best]
+            payback = np.where(
+                best >= 0,
+                self._eval_payback[np.arange(len(best)), np.maximum(best, 0)],
+                np.inf,
+            )
+            report["payback_months"] = np.where(np.isfinite(payback), payback, -1.0)
+        received = np.zeros(pop.n_users, dtype=bool)
+        if cfg.diagnostics:
+            delivered = model.grid_reports(sent_at, report)
+            self.reports_sent += delivered
+            received[:] = delivered > 0
+        if self.enabled and self.measures:
+            self._adoption(day, received)
+        self._reset_month()
+
+    def _evaluate(self, day: int, month_energy_kwh: NDArray[np.float64]) -> None:
+        model = self.model
+        pop = model.pop
+        cfg = self.cfg
+        annual = month_energy_kwh * 365.0 / max(self.m_days, 1)
+        price = model.grid.tariff_cny_per_kwh.mean()
+        ev = eff.evaluate_measures(
+            self.measures,
+            self.industry,
+            annual,
+            pop.contracted_kw,
+            price + self.surcharge_rate,
+            cfg.demand_charge_cny_per_kw_month,
+            installed=self.installed,
+        )
+        payback = np.array(ev.payback_months, dtype=float, copy=True)
+        saving_kwh = np.array(ev.energy_saving_kwh, dtype=float, copy=True)
+        if self.standby.any():
+            # Standby management saves the off-hours waste the diagnostics measure.
+            off_h = (~pop.working).sum(axis=1) * model.interval_h * 365.0
+            standby_kwh = pop.standby_kw * off_h
+            saving = eff.annual_saving_cny(standby_kwh, price + self.surcharge_rate, 0.0, 0.0)
+            for j in np.flatnonzero(self.standby):
+                useful = ev.applicable[:, j] & (standby_kwh > 0) & ~self.installed[:, j]
+                payback[:, j] = np.where(
+                    useful, eff.payback_months(ev.capex_cny[:, j], saving), np.inf
+                )
+                saving_kwh[:, j] = np.where(useful, standby_kwh, 0.0)
+        candidate = ev.applicable & ~self.installed & np.isfinite(payback)
+        masked = np.where(candidate, payback, np.inf)
+        best = np.argmin(masked, axis=1)
+        best = np.where(np.isfinite(masked[np.arange(len(best)), best]), best, -1)
+        self._best = best
+        self._eval = ev
+        self._eval_payback = payback
+        self._eval_saving_kwh = saving_kwh
+
+    def _adoption(self, day: int, received: NDArray[np.bool_]) -> None:
+        model = self.model
+        cfg = self.cfg
+        pop = model.pop
+        n = pop.n_users
+        rows = np.arange(n)
+        best = self._best
+        payback = np.where(best >= 0, self._eval_payback[rows, np.maximum(best, 0)], np.inf)
+        peer = eff.peer_share_by_industry(self.installed.any(axis=1), self.industry)
+        consider = eff.consideration_probability(
+            received, cfg.consider_prob, cfg.consider_prob_report
+        )
+        self._p_adopt = eff.adoption_probability(
+            payback,
+            self.threshold_months,
+            peer,
+            beta=cfg.beta,
+            peer_weight=cfg.peer_weight,
+            considered=consider,
+        )
+        self._adopt_now = np.zeros(n, dtype=bool)
+        # Each user decides once this month (agent method, random order).
+        from agents.park_user import ParkUser
+
+        model.agents_by_type[ParkUser].shuffle_do("consider_measures")
+        adopters = np.flatnonzero(self._adopt_now & (best >= 0))
+        capex = self._eval.capex_cny
+        names = [m.name for m in self.measures]
+        plan = pd.DataFrame(
+            {
+                "date": np.repeat(model.time_of(day, 0), n),
+                "user": rows,
+                "industry": self.industry.astype(str),
+                "recommended_measure": np.asarray([*names, ""], dtype=object)[best],
+                "capex_cny": np.where(best >= 0, capex[rows, np.maximum(best, 0)], 0.0),
+                "energy_saving_kwh_per_year": np.where(
+                    best >= 0, self._eval_saving_kwh[rows, np.maximum(best, 0)], 0.0
+                ),
+                "payback_months": np.where(np.isfinite(payback), payback, -1.0),
+                "adoption_probability": self._p_adopt,
+                "adopted": self._adopt_now & (best >= 0),
+            }
+        )
+        self.plans.append(plan[plan["recommended_measure"] != ""])
+        if len(adopters) == 0:
+            return
+        j = best[adopters]
+        self.installed[adopters, j] = True
+        self.install_day[adopters, j] = day
+        amount = capex[adopters, j]
+        self.capex_cny += float(amount.sum())
+        model.ledger.post(
+            model.time_of(day, 0), adopters, model.ledger.account("esco"), amount, "measure_capex"
+        )
+        self._apply_measures(adopters)
+
+    def user_decides(self, row: int) -> None:
+        """One user's monthly adoption draw (called by ``ParkUser.consider_measures``)."""
+        if self._best[row] < 0:
+            return
+        self._adopt_now[row] = self.model.rng.random() < self._p_adopt[row]
+
+    def _apply_measures(self, rows: NDArray[np.int64]) -> None:
+        pop = self.model.pop
+        shares = np.array([m.energy_saving_share for m in self.measures])
+        combined = eff.combined_energy_saving_share(self.installed[rows], shares)
+        pop.saving_factor[rows] = 1.0 - combined
+        peak_share = np.array([m.peak_saving_share for m in self.measures])
+        pop.peak_saving_kw[rows] = (self.installed[rows] * peak_share).sum(axis=1) * (
+            pop.contracted_kw[rows]
+        )
+        # Peak savings cannot exceed the working-hours load after the energy saving.
+        floor = pop.mean_load_kw[rows] * pop.shape_weekday[rows].min(axis=1) * pop.saving_factor[
+            rows
+        ]
+        pop.peak_saving_kw[rows] = np.minimum(pop.peak_saving_kw[rows], floor)
+        if self.standby.any():
+            off = (self.installed[rows][:, self.standby]).any(axis=1)
+            pop.standby_kw[rows[off]] = 0.0
+
+    # ------------------------------------------------------------------ outputs
+    def kpis(self) -> dict[str, float]:
+        """Efficiency KPIs (0 where the module is off)."""
+        model = self.model
+        years = model.n_days / 365.0
+        base = self.base_intensity or 0.0
+        target = (
+            float(
+                eff.intensity_target_tce_per_10k_cny(
+                    base, years, self.cfg.target_reduction, self.cfg.target_horizon_years
+                )
+            )
+            if base > 0
+            else 0.0
+        )
+        last = self.intensity_history[-1][1] if self.intensity_history else 0.0
+        return {
+            "energy_intensity_base_tce_per_10k_cny": base,
+            "energy_intensity_last_month_tce_per_10k_cny": last,
+            "energy_intensity_target_tce_per_10k_cny": target,
+            "energy_intensity_gap_to_target": (
+                float(eff.intensity_gap(last, target)) if target > 0 and last > 0 else 0.0
+            ),
+            "measures_adopted": float(self.installed.sum()),
+            "adopter_share": float(self.installed.any(axis=1).mean()),
+            "efficiency_capex_cny": self.capex_cny,
+            "differential_surcharge_cny": self.surcharge_total_cny,
+            "diagnostic_reports": float(self.reports_sent),
+            "users_flagged_last_month": float(self.flagged_last),
+        }
+
+    def plans_frame(self) -> pd.DataFrame | None:
+        """Each user's monthly saving plan (efficiency phase), or ``None``."""
+        if not self.enabled:
+            return None
+        if not self.plans:
+            return pd.DataFrame(
+                columns=["date", "user", "industry", "recommended_measure", "capex_cny",
+                         "energy_saving_kwh_per_year", "payback_months",
+                         "adoption_probability", "adopted"]
+            )
+        return pd.concat(self.plans, ignore_index=True)
+
+    def report_payload(self, report: pd.DataFrame) -> list[str]:
+        """JSON payloads of the reports, one per user."""
+        return [json.dumps(r, separators=(",", ":")) for r in report.to_dict("records")]
