@@ -11,12 +11,12 @@ from omegaconf import DictConfig
 
 from simulation.config import ConfigError, register_configs
 from simulation.outputs import KPI_NAMES
-from simulation.run import format_kpis, run_simulation
+from simulation.run import CONF_DIR, format_kpis, run_simulation
 
 __all__ = ["main"]
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _app(cfg: DictConfig) -> float:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:

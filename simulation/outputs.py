@@ -127,9 +127,6 @@ def compute_kpis(model: ParkModel) -> dict[str, float]:
             "grid_company_profit_cny": model.ledger.balance("grid"),
             "orderly_plan_weeks": float(len(stats)),
             "orderly_plan_gap_max": float(max((s["gap"] for s in stats), default=0.0)),
-            "orderly_plan_solve_time_s_max": float(
-                max((s["solve_time_s"] for s in stats), default=0.0)
-            ),
             "platform_events": float(len(model.platform)),
             "max_curtailed_share": float(shares[eligible].max()) if eligible.any() else 0.0,
         }

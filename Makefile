@@ -1,0 +1,44 @@
+# parksim — the two commands work on a fresh machine: each makes the virtual
+# environment and installs the project (with its test extras) first.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+
+.PHONY: run test test-all lint format bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make run: the phases on the default park, a KPI comparison table and figure
+run: $(STAMP)
+	$(VENV)/bin/parksim-figure figure=phase_comparison
+
+## make test: lint, format check and the default test suite (slow tests deselected)
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+## make test-all: every test, including those marked slow
+test-all: $(STAMP)
+	$(PY) -m pytest -m ""
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## make bench: the benchmark scripts (figures printed, nothing asserted)
+bench: $(STAMP)
+	$(PY) benchmarks/bench_orderly_phase.py
+	$(PY) benchmarks/bench_day_ahead.py
+	$(PY) benchmarks/bench_shapley.py
+	$(PY) benchmarks/bench_orderly_plan.py
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache .hypothesis
