@@ -17,7 +17,6 @@ References:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -368,19 +367,17 @@ class GridCompany(mesa.Agent):
             self._notify(day, runs(emergency), kind="notice")
         # Notice lead time of each curtailed cell, read back from the platform.
         lead = np.full((n, ipd), np.nan)
+        starts_mask = np.zeros((n, ipd), dtype=bool)
         for mask, fixed in ((follow, None), (ignore | emergency, notice_h)):
-            r = runs(mask)
-            if len(r) == 0:
+            r = runs(mask) if mask.any() else None
+            if r is None or len(r) == 0:
                 continue
             if fixed is None:
                 tau = m.platform.lead_time_h(r.user, m.time_of(day, r.start))
             else:
                 tau = np.full(len(r), fixed)
-            cells = r.run_id >= 0
-            lead[cells] = tau[r.run_id[cells]]
-        starts_mask = np.zeros((n, ipd), dtype=bool)
-        for mask in (follow, ignore | emergency):
-            r = runs(mask)
+            rows, cols, k = r.cells()
+            lead[rows, cols] = tau[k]
             starts_mask[r.user, r.start] = True
         return DayDispatch(
             capacity_kw=capacity,
@@ -409,7 +406,8 @@ class GridCompany(mesa.Agent):
             Number of reports delivered (0 when the platform is off).
         """
         m = self.model
-        payload = [json.dumps(rec, separators=(",", ":")) for rec in report.to_dict("records")]
+        lines = report.to_json(orient="records", lines=True, double_precision=6)
+        payload = np.asarray(lines.splitlines(), dtype=object)
         return m.platform.publish(
             sent_at,
             sent_at,
@@ -417,5 +415,5 @@ class GridCompany(mesa.Agent):
             report.index.to_numpy(),
             "report",
             quantity=report["benchmark_ratio"].to_numpy(),
-            payload=np.asarray(payload, dtype=object),
+            payload=payload,
         )

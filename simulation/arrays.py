@@ -18,16 +18,31 @@ class Runs:
         user: Row of each run.
         start: First interval of each run.
         stop: One past the last interval of each run.
-        run_id: Array like the mask: index of the run covering each cell, -1 elsewhere.
+        shape: Shape of the mask.
     """
 
     user: NDArray[np.int64]
     start: NDArray[np.int64]
     stop: NDArray[np.int64]
-    run_id: NDArray[np.int64]
+    shape: tuple[int, int]
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
+
+    def cells(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Covered cells as ``(row, column, run index)`` arrays."""
+        lengths = self.stop - self.start
+        run = np.repeat(np.arange(len(self)), lengths)
+        offset = np.arange(run.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return self.user[run], self.start[run] + offset, run
+
+    @property
+    def run_id(self) -> NDArray[np.int64]:
+        """Array like the mask: index of the run covering each cell, -1 elsewhere."""
+        out = np.full(self.shape, -1, dtype=np.int64)
+        r, c, k = self.cells()
+        out[r, c] = k
+        return out
 
 
 def runs(mask: NDArray[np.bool_]) -> Runs:
@@ -40,20 +55,22 @@ def runs(mask: NDArray[np.bool_]) -> Runs:
         The runs, ordered by row then start.
     """
     m = np.asarray(mask, dtype=bool)
-    padded = np.zeros((m.shape[0], m.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = m
+    shape = (int(m.shape[0]), int(m.shape[1]))
+    rows = np.flatnonzero(m.any(axis=1))  # curtailment is sparse: work on active rows only
+    if len(rows) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Runs(user=empty, start=empty, stop=empty.copy(), shape=shape)
+    sub = m[rows]
+    padded = np.zeros((sub.shape[0], sub.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = sub
     diff = np.diff(padded, axis=1)
     su, sc = np.nonzero(diff == 1)
-    eu, ec = np.nonzero(diff == -1)
-    # np.nonzero walks row-major, so starts and stops pair up in order.
-    run_id = np.full(m.shape, -1, dtype=np.int64)
-    if len(su):
-        starts_flat = np.zeros(m.size + 1, dtype=np.int64)
-        np.add.at(starts_flat, su * m.shape[1] + sc, 1)
-        ids = np.cumsum(starts_flat[:-1]).reshape(m.shape) - 1
-        run_id = np.where(m, ids, -1)
+    _, ec = np.nonzero(diff == -1)  # row-major order: starts and stops pair up
     return Runs(
-        user=su.astype(np.int64), start=sc.astype(np.int64), stop=ec.astype(np.int64), run_id=run_id
+        user=rows[su].astype(np.int64),
+        start=sc.astype(np.int64),
+        stop=ec.astype(np.int64),
+        shape=shape,
     )
 
 
@@ -68,8 +85,7 @@ def spread(values: NDArray, r: Runs, fill: float = np.nan) -> NDArray[np.float64
     Returns:
         Array shaped like the mask.
     """
-    out = np.full(r.run_id.shape, fill, dtype=float)
-    covered = r.run_id >= 0
-    if len(r):
-        out[covered] = np.asarray(values, dtype=float)[r.run_id[covered]]
+    out = np.full(r.shape, fill, dtype=float)
+    rows, cols, k = r.cells()
+    out[rows, cols] = np.asarray(values, dtype=float)[k]
     return out

@@ -309,8 +309,8 @@ class EfficiencyConfig:
     threshold_cv: float = 0.3
     beta: float = 4.0
     peer_weight: float = 2.0
-    consider_prob: float = 0.05
-    consider_prob_report: float = 0.5
+    consider_prob: float = 0.02
+    consider_prob_report: float = 0.25
     demand_charge_cny_per_kw_month: float = 40.0
     discount_rate: float = 0.08
     surcharges_cny_per_kwh: dict[str, float] = field(

@@ -15,7 +15,6 @@ References:
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +56,7 @@ class EfficiencyService:
                     "peak_saving_share": m.peak_saving_share,
                     "lifetime_years": m.lifetime_years,
                     "industries": tuple(m.industries),
+                    "standby": bool(m.standby),
                 }
             )
             for name, m in cfg.measures.items()
@@ -194,6 +194,7 @@ class EfficiencyService:
         cfg = self.cfg
         annual = month_energy_kwh * 365.0 / max(self.m_days, 1)
         price = model.grid.tariff_cny_per_kwh.mean()
+        off_h_per_year = (~pop.working).sum(axis=1) * model.interval_h * 365.0
         ev = eff.evaluate_measures(
             self.measures,
             self.industry,
@@ -202,20 +203,10 @@ class EfficiencyService:
             price + self.surcharge_rate,
             cfg.demand_charge_cny_per_kw_month,
             installed=self.installed,
+            standby_waste_kwh=pop.standby_kw * off_h_per_year,
         )
-        payback = np.array(ev.payback_months, dtype=float, copy=True)
-        saving_kwh = np.array(ev.energy_saving_kwh, dtype=float, copy=True)
-        if self.standby.any():
-            # Standby management saves the off-hours waste the diagnostics measure.
-            off_h = (~pop.working).sum(axis=1) * model.interval_h * 365.0
-            standby_kwh = pop.standby_kw * off_h
-            saving = eff.annual_saving_cny(standby_kwh, price + self.surcharge_rate, 0.0, 0.0)
-            for j in np.flatnonzero(self.standby):
-                useful = ev.applicable[:, j] & (standby_kwh > 0) & ~self.installed[:, j]
-                payback[:, j] = np.where(
-                    useful, eff.payback_months(ev.capex_cny[:, j], saving), np.inf
-                )
-                saving_kwh[:, j] = np.where(useful, standby_kwh, 0.0)
+        payback = np.asarray(ev.payback_months, dtype=float)
+        saving_kwh = np.asarray(ev.energy_saving_kwh, dtype=float)
         candidate = ev.applicable & ~self.installed & np.isfinite(payback)
         masked = np.where(candidate, payback, np.inf)
         best = np.argmin(masked, axis=1)
@@ -295,7 +286,7 @@ class EfficiencyService:
         peak_share = np.array([m.peak_saving_share for m in self.measures])
         pop.peak_saving_kw[rows] = (self.installed[rows] * peak_share).sum(axis=1) * (
             pop.contracted_kw[rows]
-        )
+        )  # the catalogue sizes peak savings per kW of contracted capacity
         # Peak savings cannot exceed the working-hours load after the energy saving.
         floor = pop.mean_load_kw[rows] * pop.shape_weekday[rows].min(axis=1) * pop.saving_factor[
             rows
@@ -347,7 +338,3 @@ class EfficiencyService:
                          "adoption_probability", "adopted"]
             )
         return pd.concat(self.plans, ignore_index=True)
-
-    def report_payload(self, report: pd.DataFrame) -> list[str]:
-        """JSON payloads of the reports, one per user."""
-        return [json.dumps(r, separators=(",", ":")) for r in report.to_dict("records")]

@@ -1,0 +1,54 @@
+"""Unit checks of the ledger, the platform and the run finder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation.arrays import runs, spread
+from simulation.ledger import Ledger
+from simulation.platform import InformationPlatform
+
+T0 = np.datetime64("2025-01-06T00:00", "ns")
+H = np.timedelta64(3600 * 10**9, "ns")
+
+
+def test_ledger_double_entry():
+    led = Ledger(["user:00000", "user:00001"])
+    grid = led.account("grid")
+    led.post(T0, [0, 1], grid, [10.0, 5.5], "tariff")
+    led.post(T0, grid, led.account("external"), 12.0, "energy_purchase")
+    assert led.balance("grid") == pytest.approx(3.5)
+    assert led.balance("external") == pytest.approx(12.0)
+    np.testing.assert_allclose(led.user_balances(2), [-10.0, -5.5])
+    assert led.residual_cny == pytest.approx(0.0, abs=1e-12)
+    frame = led.to_frame()
+    assert len(frame) == 3
+    assert list(frame.payer.astype(str)) == ["user:00000", "user:00001", "grid"]
+    with pytest.raises(ValueError, match="tariff"):
+        led.post(T0, 0, grid, np.nan, "tariff")
+
+
+def test_platform_lead_time_and_switch():
+    on = InformationPlatform(enabled=True)
+    eff = T0 + 10 * H
+    on.publish(eff - 7 * 24 * H, eff, "grid", [3], "plan")
+    on.publish(eff - 24 * H, eff, "grid", [3], "reminder")
+    on.publish(eff - H / 4, eff, "grid", [3, 4], "notice")
+    np.testing.assert_allclose(on.lead_time_h([3, 4, 5], [eff, eff, eff]), [168.0, 0.25, 0.0])
+    off = InformationPlatform(enabled=False)
+    assert off.publish(eff - 24 * H, eff, "grid", [3], "plan") == 0
+    assert off.publish(eff - H / 4, eff, "grid", [3], "notice") == 1
+    np.testing.assert_allclose(off.lead_time_h([3], [eff]), [0.25])
+    assert len(on.to_frame()) == 4
+
+
+def test_runs_and_spread():
+    mask = np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], dtype=bool)
+    r = runs(mask)
+    assert r.user.tolist() == [0, 0, 1]
+    assert r.start.tolist() == [1, 4, 0]
+    assert r.stop.tolist() == [3, 5, 5]
+    out = spread(np.array([10.0, 20.0, 30.0]), r, fill=0.0)
+    np.testing.assert_array_equal(out[0], [0, 10, 10, 0, 20])
+    np.testing.assert_array_equal(out[1], [30] * 5)
