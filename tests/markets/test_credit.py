@@ -1,0 +1,177 @@
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from markets.credit import grade, score
+
+# A: steady 1000 kWh, always on time. B: 500 → 1000 kWh, half on time. C: steady 2000, 75 %.
+ENERGY = np.array([[1000.0] * 12, [500.0] * 6 + [1000.0] * 6, [2000.0] * 12])
+RECORD = np.array([[1.0] * 12, [1.0, 0.0] * 6, [0.75] * 12])
+
+
+def test_hand_example():
+    """Means A 1000, B 750, C 2000 → ranks 2, 1, 3 → capacity [50, 0, 100].
+
+    Utilisation: A, C have CV 0 → 100; B has std 250 / mean 750 = 1/3 → 66.667.
+    Growth: A, C ln(1) = 0 → 50; B ln(1000/500) = ln 2 → 100. Payment: [100, 50, 75].
+    Totals (0.2, 0.2, 0.2, 0.4): A = 10 + 20 + 10 + 40 = 80 (AA); B = 0 + 13.333 + 20 + 20
+    = 53.333 (BB); C = 20 + 20 + 10 + 30 = 80 (AA).
+    """
+    s = score(ENERGY, RECORD)
+    np.testing.assert_allclose(s.capacity, [50.0, 0.0, 100.0])
+    np.testing.assert_allclose(s.utilisation, [100.0, 200.0 / 3.0, 100.0])
+    np.testing.assert_allclose(s.growth, [50.0, 100.0, 50.0])
+    np.testing.assert_allclose(s.payment, [100.0, 50.0, 75.0])
+    np.testing.assert_allclose(s.total, [80.0, 160.0 / 3.0, 80.0])
+    np.testing.assert_array_equal(s.grade, ["AA", "BB", "AA"])
+    assert sum(s.weights.values()) == pytest.approx(1.0)
+
+
+def test_growth_mapping():
+    """Growth 50 + 50·clip(g/ln 2, −1, 1): ×√2 → g = ½ ln 2 → 75; ÷4 → clipped to 0;
+    a user starting from zero → 100; zero in both windows → 50 (and utilisation 0)."""
+    energy = np.array(
+        [
+            [100.0] * 6 + [100.0 * math.sqrt(2.0)] * 6,
+            [400.0] * 6 + [100.0] * 6,
+            [0.0] * 6 + [50.0] * 6,
+            [0.0] * 12,
+        ]
+    )
+    s = score(energy, np.ones_like(energy))
+    np.testing.assert_allclose(s.growth, [75.0, 0.0, 100.0, 50.0])
+    assert s.utilisation[3] == 0.0
+
+
+def test_growth_uses_first_and_last_six_of_24_months():
+    """24 months: first 6 at 100, middle 12 at 999, last 6 at 200 → ln 2 → 100."""
+    energy = np.array([[100.0] * 6 + [999.0] * 12 + [200.0] * 6])
+    s = score(energy, np.ones_like(energy))
+    np.testing.assert_allclose(s.growth, [100.0])
+    assert s.capacity[0] == 50.0  # single user: neutral percentile
+
+
+def test_utilisation_clipped_at_zero():
+    """One month of 1200 kWh and eleven of 0: mean 100, std 100·√11 ≈ 331.7 → CV > 1 → 0."""
+    energy = np.array([[1200.0] + [0.0] * 11])
+    assert score(energy, np.ones_like(energy)).utilisation[0] == 0.0
+
+
+def test_capacity_ties_share_average_rank():
+    """Means [10, 10, 30]: average ranks [1.5, 1.5, 3] → 100·(r − 1)/2 = [25, 25, 100]."""
+    energy = np.repeat(np.array([[10.0], [10.0], [30.0]]), 12, axis=1)
+    np.testing.assert_allclose(score(energy, np.ones_like(energy)).capacity, [25.0, 25.0, 100.0])
+
+
+def test_custom_weights():
+    """Weights {payment: 2, others 0} → normalised to payment only: total = payment score."""
+    s = score(ENERGY, RECORD, {"capacity": 0, "utilisation": 0, "growth": 0, "payment": 2})
+    np.testing.assert_allclose(s.total, s.payment)
+    assert s.weights["payment"] == 1.0
+
+
+def test_grade_thresholds():
+    """AAA ≥ 90, AA ≥ 80, A ≥ 70, BBB ≥ 60, BB ≥ 50, B ≥ 40, else C; rounding slack 1e-9."""
+    totals = [100.0, 90.0, 89.99, 80.0 - 1e-12, 70.0, 65.0, 50.0, 40.0, 39.9, 0.0]
+    expected = ["AAA", "AAA", "AA", "AA", "A", "BBB", "BB", "B", "C", "C"]
+    np.testing.assert_array_equal(grade(totals), expected)
+    with pytest.raises(ValueError, match="total"):
+        grade([101.0])
+
+
+month_counts = st.integers(12, 24)
+histories = st.integers(1, 5).flatmap(
+    lambda n: month_counts.flatmap(
+        lambda m: st.tuples(
+            arrays(np.float64, (n, m), elements=st.floats(0.0, 1e5)),
+            arrays(np.float64, (n, m), elements=st.floats(0.0, 1.0)),
+        )
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=histories, user=st.integers(0, 4), month=st.integers(0, 23), gain=st.floats(0, 1))
+def test_better_payment_never_lowers_score(data, user, month, gain):
+    energy, record = data
+    user, month = user % energy.shape[0], month % energy.shape[1]
+    better = record.copy()
+    better[user, month] = min(1.0, record[user, month] + gain)
+    before, after = score(energy, record), score(energy, better)
+    assert np.all(after.total >= before.total - 1e-9)
+    others = np.arange(energy.shape[0]) != user
+    np.testing.assert_allclose(after.total[others], before.total[others])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=histories)
+def test_components_in_range(data):
+    energy, record = data
+    s = score(energy, record)
+    for component in (s.capacity, s.utilisation, s.growth, s.payment, s.total):
+        assert component.shape == (energy.shape[0],)
+        assert np.all((component >= 0.0) & (component <= 100.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=histories, factor=st.floats(1.0, 10.0))
+def test_growth_monotone_in_recent_consumption(data, factor):
+    """Scaling the last 6 months up never lowers the growth score."""
+    energy, record = data
+    grown = energy.copy()
+    grown[:, -6:] *= factor
+    assert np.all(score(grown, record).growth >= score(energy, record).growth - 1e-9)
+
+
+def test_result_is_frozen():
+    s = score(ENERGY, RECORD)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.total = None  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        s.weights["payment"] = 0.0  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("energy", "match"),
+    [
+        (np.ones((2, 11)), "12–24 months"),
+        (np.ones((2, 25)), "12–24 months"),
+        (np.ones(12), "users × months"),
+        (np.ones((0, 12)), "users × months"),
+        (np.full((1, 12), np.nan), "NaN"),
+        (-np.ones((1, 12)), "negative"),
+    ],
+)
+def test_bad_monthly_kwh(energy, match):
+    record = np.ones(energy.shape) if energy.ndim == 2 else np.ones((1, 12))
+    with pytest.raises(ValueError, match=match):
+        score(energy, record)
+
+
+def test_bad_payment_record_weights_and_scale():
+    energy = np.ones((2, 12))
+    with pytest.raises(ValueError, match="payment_record"):
+        score(energy, np.ones((2, 13)))
+    with pytest.raises(ValueError, match="payment_record"):
+        score(energy, np.full((2, 12), 1.5))
+    with pytest.raises(ValueError, match="unknown component 'liquidity'"):
+        score(energy, np.ones((2, 12)), {"liquidity": 1.0})
+    with pytest.raises(ValueError, match="missing component 'growth'"):
+        score(energy, np.ones((2, 12)), {"capacity": 1, "utilisation": 1, "payment": 1})
+    with pytest.raises(ValueError, match="capacity"):
+        score(
+            energy, np.ones((2, 12)), {"capacity": -1, "utilisation": 1, "growth": 1, "payment": 1}
+        )
+    with pytest.raises(ValueError, match="all be zero"):
+        score(
+            energy,
+            np.ones((2, 12)),
+            dict.fromkeys(("capacity", "utilisation", "growth", "payment"), 0),
+        )
+    with pytest.raises(ValueError, match="growth_scale"):
+        score(energy, np.ones((2, 12)), growth_scale=0.0)
