@@ -195,7 +195,6 @@ class GridCompany(mesa.Agent):
         m = self.model
         if not m.cfg.phase.orderly_plan:
             return
-        ipd = m.ipd
         days = [first_day + d for d in range(7)]
         margin = 1.0 + m.cfg.orderly.forecast_margin
         loads = np.concatenate(
@@ -305,8 +304,10 @@ class GridCompany(mesa.Agent):
         capacity = self.planned_capacity_kw(day)
         lost, known, first = self.draw_failure()
         capacity = np.maximum(capacity - lost, 0.0)
-        planned = self.plan_of_day(day).copy() if m.cfg.phase.orderly_plan else np.zeros_like(
-            demand_kw, dtype=bool
+        planned = (
+            self.plan_of_day(day).copy()
+            if m.cfg.phase.orderly_plan
+            else np.zeros_like(demand_kw, dtype=bool)
         )
         same_day = np.zeros_like(planned)
         if first >= 0 and known and m.cfg.phase.orderly_plan:

@@ -23,8 +23,8 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 __all__ = [
-    "ConfigError",
     "Config",
+    "ConfigError",
     "register_configs",
     "validate",
 ]
@@ -201,8 +201,9 @@ class GridConfig:
 
     capacity_margin: float = 0.3
     tariff_cny_per_kwh_by_hour: list[float] = field(
-        default_factory=lambda: [0.35] * 8 + [0.65] * 2 + [1.05] * 5 + [0.65] * 3 + [1.05] * 3
-        + [0.65] * 3
+        default_factory=lambda: (
+            [0.35] * 8 + [0.65] * 2 + [1.05] * 5 + [0.65] * 3 + [1.05] * 3 + [0.65] * 3
+        )
     )
     purchase_cny_per_kwh: float = 0.45
     emission_tco2_per_mwh: float = 0.5703
@@ -491,8 +492,7 @@ def validate(cfg: DictConfig | Config) -> None:
     for cat in e.surcharges_cny_per_kwh:
         if cat not in _CATEGORIES:
             raise ConfigError(
-                f"efficiency.surcharges_cny_per_kwh.{cat}: unknown category; "
-                f"allowed: {_CATEGORIES}"
+                f"efficiency.surcharges_cny_per_kwh.{cat}: unknown category; allowed: {_CATEGORIES}"
             )
     _positive("efficiency.threshold_months_mean", e.threshold_months_mean)
     _fraction("efficiency.consider_prob", e.consider_prob)

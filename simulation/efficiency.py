@@ -288,9 +288,9 @@ class EfficiencyService:
             pop.contracted_kw[rows]
         )  # the catalogue sizes peak savings per kW of contracted capacity
         # Peak savings cannot exceed the working-hours load after the energy saving.
-        floor = pop.mean_load_kw[rows] * pop.shape_weekday[rows].min(axis=1) * pop.saving_factor[
-            rows
-        ]
+        floor = (
+            pop.mean_load_kw[rows] * pop.shape_weekday[rows].min(axis=1) * pop.saving_factor[rows]
+        )
         pop.peak_saving_kw[rows] = np.minimum(pop.peak_saving_kw[rows], floor)
         if self.standby.any():
             off = (self.installed[rows][:, self.standby]).any(axis=1)
@@ -333,8 +333,16 @@ class EfficiencyService:
             return None
         if not self.plans:
             return pd.DataFrame(
-                columns=["date", "user", "industry", "recommended_measure", "capex_cny",
-                         "energy_saving_kwh_per_year", "payback_months",
-                         "adoption_probability", "adopted"]
+                columns=[
+                    "date",
+                    "user",
+                    "industry",
+                    "recommended_measure",
+                    "capex_cny",
+                    "energy_saving_kwh_per_year",
+                    "payback_months",
+                    "adoption_probability",
+                    "adopted",
+                ]
             )
         return pd.concat(self.plans, ignore_index=True)

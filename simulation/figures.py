@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["run_figures"]
 
 
-def _pyplot():  # noqa: ANN202 - matplotlib's module type
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,8 +39,9 @@ def run_figures(model: ParkModel, fig_dir: Path) -> None:
     ax.plot(t, iv["demand_kw"] / 1e3, lw=0.8, label="demand")
     ax.plot(t, iv["served_kw"] / 1e3, lw=0.8, label="served")
     ax.plot(t, iv["capacity_kw"] / 1e3, lw=0.8, ls="--", color="k", label="capacity")
-    ax.fill_between(t, iv["served_kw"] / 1e3, iv["demand_kw"] / 1e3, color="C3", alpha=0.4,
-                    label="curtailed")
+    ax.fill_between(
+        t, iv["served_kw"] / 1e3, iv["demand_kw"] / 1e3, color="C3", alpha=0.4, label="curtailed"
+    )
     ax.set_ylabel("park load (MW)")
     ax.set_title(f"{model.cfg.phase.name} phase, {model.cfg.park.name} park, seed {model.cfg.seed}")
     ax.legend(loc="upper right", ncol=4, fontsize=8)

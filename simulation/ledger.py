@@ -116,7 +116,6 @@ class Ledger:
 
     def to_frame(self) -> pd.DataFrame:
         """All rows as a DataFrame with account names (categorical)."""
-        names = np.asarray(self._names, dtype=object)
         if not self._chunks:
             return pd.DataFrame(
                 {

@@ -166,7 +166,9 @@ class ParkModel(mesa.Model):
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             served_share = np.where(demand_kw > 0, served_kw / demand_kw, 1.0)
-        output_cny = (productive_kw * served_share).sum(axis=1) * dt_h * pop.output_value_cny_per_kwh
+        output_cny = (
+            (productive_kw * served_share).sum(axis=1) * dt_h * pop.output_value_cny_per_kwh
+        )
         demand_kwh = demand_kw.sum(axis=1) * dt_h
         served_kwh = served_kw.sum(axis=1) * dt_h
         tariff_cny = served_kw @ self.grid.tariff_cny_per_kwh * dt_h
@@ -178,8 +180,9 @@ class ParkModel(mesa.Model):
         if disp.penalty_kwh.any():
             penalty = disp.penalty_kwh * self.cfg.grid.penalty_cny_per_kwh
             rows = np.flatnonzero(penalty)
-            self.ledger.post(self.time_of(day, self.ipd - 1), rows, self.grid.account,
-                             penalty[rows], "penalty")
+            self.ledger.post(
+                self.time_of(day, self.ipd - 1), rows, self.grid.account, penalty[rows], "penalty"
+            )
         self.grid.record_history(demand_kwh, curtailed_kwh.sum(axis=1))
         self.rec.record(
             day,
@@ -241,8 +244,11 @@ class ParkModel(mesa.Model):
         from tqdm.auto import tqdm
 
         for _ in tqdm(
-            range(self.n_days), desc=f"parksim {self.cfg.phase.name}", unit="day",
-            disable=not progress, leave=False,
+            range(self.n_days),
+            desc=f"parksim {self.cfg.phase.name}",
+            unit="day",
+            disable=not progress,
+            leave=False,
         ):
             self.step()
         self.settle(self.day)

@@ -7,6 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Tests write only to tmp_path: no hypothesis example database in the repository.
+settings.register_profile("parksim", database=None)
+settings.load_profile("parksim")
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 

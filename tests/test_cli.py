@@ -58,9 +58,20 @@ def test_sweep_runs_in_parallel_one_dir_per_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     sweep = tmp_path / "sweep"
     proc = subprocess.run(
-        [PARKSIM, "-m", "seed=1,2", "park=small", "days=2", "output.figures=false",
-         f"hydra.sweep.dir={sweep}"],
-        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+        [
+            PARKSIM,
+            "-m",
+            "seed=1,2",
+            "park=small",
+            "days=2",
+            "output.figures=false",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     runs = sorted(p.parent for p in sweep.glob("*/kpis.json"))

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulation.config import validate
 from simulation.model import ParkModel
 from simulation.outputs import compute_kpis
 from simulation.run import compose_config
-from simulation.config import validate
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

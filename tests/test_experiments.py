@@ -40,8 +40,10 @@ def test_figure_reproduces_on_tiny_horizon(name, tmp_path):
     register_configs()
     _register()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="figure_app", overrides=[f"figure={name}", "figure.seeds=[0]",
-                                                          "figure.n_jobs=1"])
+        cfg = compose(
+            config_name="figure_app",
+            overrides=[f"figure={name}", "figure.seeds=[0]", "figure.n_jobs=1"],
+        )
     table = reproduce(cfg.figure, tmp_path, ["park=small", "days=2"])
     assert len(table) == len(cfg.figure.variants)
     assert (tmp_path / f"{name}.png").stat().st_size > 1000
