@@ -295,6 +295,7 @@ class EfficiencyService:
         if self.standby.any():
             off = (self.installed[rows][:, self.standby]).any(axis=1)
             pop.standby_kw[rows[off]] = 0.0
+        pop.changed()
 
     # ------------------------------------------------------------------ outputs
     def kpis(self) -> dict[str, float]:

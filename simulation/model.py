@@ -153,22 +153,24 @@ class ParkModel(mesa.Model):
             self.energy_residual_kwh, float(max(res1.max(), res2.max())) * dt_h
         )
         curtailed_kwh = curtailed_kw * dt_h
-        lead = np.where(np.isnan(disp.lead_h), 0.0, disp.lead_h)
-        c = loss_cny_per_kwh(pop.voll_cny_per_kwh[:, None], pop.rho[:, None], lead)
-        restart = disp.block_starts & (lead < pop.shutdown_h[:, None])
-        loss = (c * curtailed_kwh).sum(axis=1) + (restart * pop.restart_cost_cny[:, None]).sum(
-            axis=1
+        # Loss of load and lost output only where something was curtailed (sparse).
+        rows, cols = np.nonzero(curtailed_kw)
+        lead = disp.lead_h[rows, cols]
+        lead = np.where(np.isnan(lead), 0.0, lead)
+        c = loss_cny_per_kwh(pop.voll_cny_per_kwh[rows], pop.rho[rows], lead)
+        loss = np.bincount(rows, c * curtailed_kwh[rows, cols], minlength=pop.n_users)
+        s_rows, s_cols = np.nonzero(disp.block_starts)
+        s_lead = disp.lead_h[s_rows, s_cols]
+        s_lead = np.where(np.isnan(s_lead), 0.0, s_lead)
+        restart = s_lead < pop.shutdown_h[s_rows]
+        loss += np.bincount(s_rows, restart * pop.restart_cost_cny[s_rows], minlength=pop.n_users)
+        # Output value follows production: productive load, less its curtailed share.
+        productive_kw = pop.productive_load_kw(self.is_weekend(day))
+        lost_share = curtailed_kw[rows, cols] / demand_kw[rows, cols]
+        productive_kwh = productive_kw.sum(axis=1) - np.bincount(
+            rows, productive_kw[rows, cols] * lost_share, minlength=pop.n_users
         )
-        # Output value follows production: productive load, scaled by the served share.
-        weekend = self.is_weekend(day)
-        productive_kw = pop.mean_load_kw[:, None] * (
-            pop.shape_weekend if weekend else pop.shape_weekday
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            served_share = np.where(demand_kw > 0, served_kw / demand_kw, 1.0)
-        output_cny = (
-            (productive_kw * served_share).sum(axis=1) * dt_h * pop.output_value_cny_per_kwh
-        )
+        output_cny = productive_kwh * dt_h * pop.output_value_cny_per_kwh
         demand_kwh = demand_kw.sum(axis=1) * dt_h
         served_kwh = served_kw.sum(axis=1) * dt_h
         tariff_cny = served_kw @ self.grid.tariff_cny_per_kwh * dt_h

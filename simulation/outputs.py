@@ -197,6 +197,9 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     parquet("intervals.parquet", _interval_frame(model))
     parquet("users.parquet", _user_frame(model))
     parquet("ledger.parquet", model.ledger.to_frame())
+    days = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    days.insert(0, "date", model.start + np.arange(len(days)) * np.timedelta64(1, "D"))
+    parquet("days.parquet", days)
     parquet("events.parquet", model.platform.to_frame())
     plans = pd.DataFrame(model.grid.plan_stats)
     if plans.empty:

@@ -147,11 +147,31 @@ class Population:
         Returns:
             Array ``(n_users, intervals_per_day)`` in kW, never negative.
         """
-        shape = self.shape_weekend if weekend else self.shape_weekday
-        load = self.mean_load_kw[:, None] * shape * self.saving_factor[:, None]
-        load -= self.peak_saving_kw[:, None] * self.working
-        load += self.standby_kw[:, None] * ~self.working
-        return np.maximum(load, 0.0)
+        cache = self.__dict__.setdefault("_expected_cache", {})
+        if weekend not in cache:
+            shape = self.shape_weekend if weekend else self.shape_weekday
+            load = self.mean_load_kw[:, None] * shape * self.saving_factor[:, None]
+            load -= self.peak_saving_kw[:, None] * self.working
+            load += self.standby_kw[:, None] * ~self.working
+            out = np.maximum(load, 0.0)
+            out.flags.writeable = False
+            cache[weekend] = out
+        return cache[weekend]
+
+    def productive_load_kw(self, weekend: bool) -> NDArray[np.float64]:
+        """Load that makes output (no measures, no standby waste), kW per user and interval."""
+        cache = self.__dict__.setdefault("_productive_cache", {})
+        if weekend not in cache:
+            shape = self.shape_weekend if weekend else self.shape_weekday
+            out = self.mean_load_kw[:, None] * shape
+            out.flags.writeable = False
+            cache[weekend] = out
+        return cache[weekend]
+
+    def changed(self) -> None:
+        """Drop cached load arrays after the user attributes were modified in place."""
+        self.__dict__.pop("_expected_cache", None)
+        self.__dict__.pop("_productive_cache", None)
 
     def sample_load_kw(self, weekend: bool, rng: np.random.Generator) -> NDArray[np.float64]:
         """One day's metered (unconstrained) load with mean-one lognormal noise, kW.
@@ -164,9 +184,12 @@ class Population:
             Array ``(n_users, intervals_per_day)`` in kW.
         """
         expected = self.expected_load_kw(weekend)
-        sigma = self.noise_sigma[:, None]
-        z = rng.standard_normal(expected.shape)
-        return expected * np.exp(sigma * z - 0.5 * sigma**2)
+        sigma = self.noise_sigma[:, None].astype(np.float32)
+        z = rng.standard_normal(expected.shape, dtype=np.float32)
+        z *= sigma
+        z -= 0.5 * sigma**2
+        np.exp(z, out=z)  # mean-one lognormal factor, float32 for speed
+        return expected * z
 
 
 def build_population(park: Any, intervals_per_day: int, rng: np.random.Generator) -> Population:

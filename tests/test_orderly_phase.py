@@ -43,6 +43,10 @@ def test_outputs_are_consistent(run_small):
     paid = ledger.loc[ledger.purpose == "tariff", "amount_cny"].sum()
     assert paid == pytest.approx(expected_bill, rel=1e-9)
     assert kpis["user_cost_cny"] == pytest.approx(paid, rel=1e-9)
+    days = pd.read_parquet(out / "days.parquet")
+    assert len(days) == 14
+    assert days.curtailed_kwh.sum() == pytest.approx(kpis["energy_curtailed_kwh"], rel=1e-9)
+    assert days.loss_of_load_cost_cny.sum() == pytest.approx(kpis["loss_of_load_cost_cny"])
 
 
 def test_plan_published_7_days_reminded_1_day_notified_15_min(run_small):
