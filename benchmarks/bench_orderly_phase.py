@@ -51,7 +51,10 @@ print(json.dumps({{"setup_s": t1 - t0, "run_s": t2 - t1, "rss_mb": rss_mb}}))
 def run_case(kind: str, n: int, days: int) -> dict:
     code = CHILD.format(here=str(HERE), kind=kind, n=n, days=days)
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=HERE.parent,
     )
     res = json.loads(out.stdout.strip().splitlines()[-1])
@@ -71,18 +74,25 @@ def main() -> None:
         ("efficiency", 10_000, days),
         ("naive", 1_000, 14),
     ]
-    print(f"{'case':<12}{'users':>8}{'days':>6}{'setup s':>9}{'run s':>9}"
-          f"{'user-int/s':>14}{'peak MB':>9}")
+    print(
+        f"{'case':<12}{'users':>8}{'days':>6}{'setup s':>9}{'run s':>9}"
+        f"{'user-int/s':>14}{'peak MB':>9}"
+    )
     results = []
     for kind, n, d in cases:
         r = run_case(kind, n, d)
         results.append(r)
-        print(f"{kind:<12}{n:>8}{d:>6}{r['setup_s']:>9.2f}{r['run_s']:>9.2f}"
-              f"{r['user_intervals_per_s']:>14,.0f}{r['rss_mb']:>9.0f}", flush=True)
+        print(
+            f"{kind:<12}{n:>8}{d:>6}{r['setup_s']:>9.2f}{r['run_s']:>9.2f}"
+            f"{r['user_intervals_per_s']:>14,.0f}{r['rss_mb']:>9.0f}",
+            flush=True,
+        )
     fast = next(r for r in results if r["kind"] == "orderly" and r["n"] == 1_000)
     naive = next(r for r in results if r["kind"] == "naive")
-    print(f"throughput ratio vectorised/naive at 1,000 users: "
-          f"{fast['user_intervals_per_s'] / naive['user_intervals_per_s']:.0f}x")
+    print(
+        f"throughput ratio vectorised/naive at 1,000 users: "
+        f"{fast['user_intervals_per_s'] / naive['user_intervals_per_s']:.0f}x"
+    )
 
 
 if __name__ == "__main__":
