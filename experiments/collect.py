@@ -29,7 +29,9 @@ def collect_runs(root: Path | str) -> pd.DataFrame:
         row: dict[str, object] = {"run_dir": str(run_dir)}
         overrides = run_dir / ".hydra" / "overrides.yaml"
         if overrides.exists():
-            lines = [ln[2:].strip() for ln in overrides.read_text().splitlines() if ln.startswith("- ")]
+            lines = [
+                ln[2:].strip() for ln in overrides.read_text().splitlines() if ln.startswith("- ")
+            ]
             row["overrides"] = " ".join(lines)
         cfg_file = run_dir / "config.json"
         if cfg_file.exists():

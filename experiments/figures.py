@@ -41,11 +41,16 @@ def kpi_bars(
         mean = g.mean().reindex(variants)
         lo = mean - g.min().reindex(variants)
         hi = g.max().reindex(variants) - mean
-        ax.bar(range(len(variants)), mean.to_numpy(), yerr=[lo.to_numpy(), hi.to_numpy()],
-               color=[f"C{i}" for i in range(len(variants))], capsize=3)
+        ax.bar(
+            range(len(variants)),
+            mean.to_numpy(),
+            yerr=[lo.to_numpy(), hi.to_numpy()],
+            color=[f"C{i}" for i in range(len(variants))],
+            capsize=3,
+        )
         ax.set_xticks(range(len(variants)), variants, rotation=20, fontsize=8)
         ax.set_title(kpi, fontsize=9)
-    for ax in axes.ravel()[len(kpis):]:
+    for ax in axes.ravel()[len(kpis) :]:
         ax.set_visible(False)
     fig.suptitle(title)
     fig.tight_layout()
