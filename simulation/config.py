@@ -230,7 +230,7 @@ class OrderlyConfig:
     """
 
     method: str = "auto"
-    milp_max_users: int = 2000
+    milp_max_users: int = 500
     time_limit_s: float = 20.0
     mip_rel_gap: float = 0.01
     fairness_weight_cny: float = 1000.0
