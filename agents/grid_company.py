@@ -55,25 +55,34 @@ class WeekPlan:
 
 @dataclass(frozen=True)
 class DayDispatch:
-    """What the grid company did on one day (all kW arrays users × intervals).
+    """What the grid company did on one day, as sparse curtailed cells.
+
+    Curtailment is sparse (few users, few intervals), so it is kept as one entry
+    per curtailed (user, interval) cell; cells are unique.
 
     Attributes:
         capacity_kw: Supply capacity per interval.
-        planned_kw: Curtailment followed as planned (weekly or same-day plan).
-        shed_kw: Load shed by the grid company at 15-minute notice.
-        lead_h: Notice lead time of the curtailment covering each cell (NaN elsewhere).
-        block_starts: Curtailment calls started today ``(users, intervals)`` bool.
-        penalty_kwh: Energy each non-compliant user was told to shed, kWh.
         failure_kw: Capacity lost to a failure today, per interval.
+        rows: User row of each curtailed cell.
+        cols: Interval of each curtailed cell.
+        curtailed_kw: Curtailed load of each cell, kW (> 0 where demand > 0).
+        shed: The cell was shed by the grid company at 15-minute notice (user
+            ignored its instruction, or emergency shedding); else the user
+            followed a plan.
+        lead_h: Notice lead time of the call covering the cell, h.
+        start: The cell is the first interval of a call.
+        penalty_kwh: Energy each non-compliant user was told to shed, kWh ``(n_users,)``.
     """
 
     capacity_kw: NDArray[np.float64]
-    planned_kw: NDArray[np.float64]
-    shed_kw: NDArray[np.float64]
-    lead_h: NDArray[np.float64]
-    block_starts: NDArray[np.bool_]
-    penalty_kwh: NDArray[np.float64]
     failure_kw: NDArray[np.float64]
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    curtailed_kw: NDArray[np.float64]
+    shed: NDArray[np.bool_]
+    lead_h: NDArray[np.float64]
+    start: NDArray[np.bool_]
+    penalty_kwh: NDArray[np.float64]
 
 
 class GridCompany(mesa.Agent):
@@ -331,30 +340,32 @@ class GridCompany(mesa.Agent):
                     quantity=pop.block_kw[r_sd.user],
                     until=m.time_of(day, r_sd.stop),
                 )
-        instructed = planned | same_day
+        instructed = planned | same_day if same_day.any() else planned
         r_inst = runs(instructed)
         self._notify(day, r_inst)
         complied = m.decide_compliance()
-        follow = instructed & complied[:, None]
-        ignore = instructed & ~complied[:, None]
-        block = pop.block_kw[:, None]
-        planned_kw = np.where(follow, np.minimum(block, demand_kw), 0.0)
+        block = pop.block_kw
+        rows, cols, k = r_inst.cells()
+        kw = np.minimum(block[rows], demand_kw[rows, cols])
+        comp = complied[rows]
+        first_cell = cols == r_inst.start[k]
         # Non-compliant users are shed once the 15-minute notice runs out: the first
         # min(notice, interval) of each of their calls is still served.
-        r_ign = runs(ignore)
-        shed_kw = np.where(ignore, np.minimum(block, demand_kw), 0.0)
-        if len(r_ign):
-            first_frac = max(0.0, 1.0 - notice_h / dt_h)
-            shed_kw[r_ign.user, r_ign.start] *= first_frac
-        penalty_kwh = (np.where(ignore, block, 0.0) * dt_h).sum(axis=1)
+        first_frac = max(0.0, 1.0 - notice_h / dt_h)
+        kw = np.where(~comp & first_cell, kw * first_frac, kw)
+        penalty_kwh = np.bincount(rows[~comp], block[rows[~comp]] * dt_h, minlength=n)
+        # Notice lead: read back from the platform for followed calls; 15 minutes
+        # for the calls the grid company had to shed.
+        tau_run = m.platform.lead_time_h(r_inst.user, m.time_of(day, r_inst.start))
+        lead = np.where(comp, tau_run[k], notice_h)
+        shed = ~comp
         # Emergency shedding of any remaining excess, 15-minute notice.
-        served = demand_kw - planned_kw - shed_kw
-        excess = served.sum(axis=0) - capacity
-        emergency = np.zeros_like(planned)
+        excess = demand_kw.sum(axis=0) - np.bincount(cols, kw, minlength=ipd) - capacity
         if (excess > 1e-9 * np.maximum(capacity, 1.0)).any():
-            busy = instructed
-            free = np.where(busy, 0.0, served)
-            cap_free = capacity - np.where(busy, served, 0.0).sum(axis=0)
+            served = demand_kw.copy()
+            served[rows, cols] -= kw
+            free = np.where(instructed, 0.0, served)
+            cap_free = capacity - np.where(instructed, served, 0.0).sum(axis=0)
             em = self._schedule(
                 free,
                 np.maximum(cap_free, 0.0),
@@ -363,31 +374,25 @@ class GridCompany(mesa.Agent):
                 weekly_caps=False,
                 min_duration=1,
             )
-            emergency = em.curtail & ~busy
-            shed_kw = shed_kw + np.where(emergency, np.minimum(block, served), 0.0)
-            self._notify(day, runs(emergency), kind="notice")
-        # Notice lead time of each curtailed cell, read back from the platform.
-        lead = np.full((n, ipd), np.nan)
-        starts_mask = np.zeros((n, ipd), dtype=bool)
-        for mask, fixed in ((follow, None), (ignore | emergency, notice_h)):
-            r = runs(mask) if mask.any() else None
-            if r is None or len(r) == 0:
-                continue
-            if fixed is None:
-                tau = m.platform.lead_time_h(r.user, m.time_of(day, r.start))
-            else:
-                tau = np.full(len(r), fixed)
-            rows, cols, k = r.cells()
-            lead[rows, cols] = tau[k]
-            starts_mask[r.user, r.start] = True
+            r_em = runs(em.curtail & ~instructed)
+            self._notify(day, r_em, kind="notice")
+            er, ec, ek = r_em.cells()
+            rows = np.concatenate([rows, er])
+            cols = np.concatenate([cols, ec])
+            kw = np.concatenate([kw, np.minimum(block[er], served[er, ec])])
+            shed = np.concatenate([shed, np.ones(len(er), dtype=bool)])
+            lead = np.concatenate([lead, np.full(len(er), notice_h)])
+            first_cell = np.concatenate([first_cell, ec == r_em.start[ek]])
         return DayDispatch(
             capacity_kw=capacity,
-            planned_kw=planned_kw,
-            shed_kw=shed_kw,
-            lead_h=lead,
-            block_starts=starts_mask,
-            penalty_kwh=penalty_kwh,
             failure_kw=lost,
+            rows=rows,
+            cols=cols,
+            curtailed_kw=kw,
+            shed=shed,
+            lead_h=lead,
+            start=first_cell,
+            penalty_kwh=penalty_kwh,
         )
 
     def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:

@@ -141,68 +141,88 @@ class ParkModel(mesa.Model):
     def meter(self, day: int, demand_kw: NDArray[np.float64], disp: DayDispatch) -> None:
         """Meter served and curtailed energy, losses and output; check energy balance."""
         pop = self.pop
+        n, ipd = demand_kw.shape
         dt_h = self.interval_h
-        curtailed_kw = disp.planned_kw + disp.shed_kw
-        served_kw = demand_kw - curtailed_kw
-        purchase_kw = served_kw.sum(axis=0)  # grid purchases; no DG in these phases
-        dg_kw = np.zeros(self.ipd)
+        rows, cols, kw = disp.rows, disp.cols, disp.curtailed_kw
+        served_kw = demand_kw.copy()
+        served_kw[rows, cols] -= kw  # cells are unique
+        demand_int = demand_kw.sum(axis=0)
+        served_int = served_kw.sum(axis=0)
+        curtailed_int = np.bincount(cols, kw, minlength=ipd)
+        shed_int = np.bincount(cols, kw * disp.shed, minlength=ipd)
+        purchase_int = served_int  # grid purchases; no DG in these phases
+        dg_int = np.zeros(ipd)
         # Energy balance, per interval: demand = served + curtailed; served = grid + DG.
-        res1 = np.abs(demand_kw.sum(axis=0) - served_kw.sum(axis=0) - curtailed_kw.sum(axis=0))
-        res2 = np.abs(served_kw.sum(axis=0) - purchase_kw - dg_kw)
+        res1 = np.abs(demand_int - served_int - curtailed_int)
+        res2 = np.abs(served_int - purchase_int - dg_int)
         self.energy_residual_kwh = max(
             self.energy_residual_kwh, float(max(res1.max(), res2.max())) * dt_h
         )
-        curtailed_kwh = curtailed_kw * dt_h
-        # Loss of load and lost output only where something was curtailed (sparse).
-        rows, cols = np.nonzero(curtailed_kw)
-        lead = disp.lead_h[rows, cols]
-        lead = np.where(np.isnan(lead), 0.0, lead)
-        c = loss_cny_per_kwh(pop.voll_cny_per_kwh[rows], pop.rho[rows], lead)
-        loss = np.bincount(rows, c * curtailed_kwh[rows, cols], minlength=pop.n_users)
-        s_rows, s_cols = np.nonzero(disp.block_starts)
-        s_lead = disp.lead_h[s_rows, s_cols]
-        s_lead = np.where(np.isnan(s_lead), 0.0, s_lead)
-        restart = s_lead < pop.shutdown_h[s_rows]
-        loss += np.bincount(s_rows, restart * pop.restart_cost_cny[s_rows], minlength=pop.n_users)
-        # Output value follows production: productive load, less its curtailed share.
-        productive_kw = pop.productive_load_kw(self.is_weekend(day))
-        lost_share = curtailed_kw[rows, cols] / demand_kw[rows, cols]
-        productive_kwh = productive_kw.sum(axis=1) - np.bincount(
-            rows, productive_kw[rows, cols] * lost_share, minlength=pop.n_users
+        kwh = kw * dt_h
+        curtailed_kwh = np.bincount(rows, kwh, minlength=n)
+        shed_kwh = np.bincount(rows, kwh * disp.shed, minlength=n)
+        # Loss of load: notice model per curtailed kWh, restart cost per short-notice call.
+        c = loss_cny_per_kwh(pop.voll_cny_per_kwh[rows], pop.rho[rows], disp.lead_h)
+        s_rows = rows[disp.start]
+        restart = disp.lead_h[disp.start] < pop.shutdown_h[s_rows]
+        loss = np.bincount(rows, c * kwh, minlength=n) + np.bincount(
+            s_rows, restart * pop.restart_cost_cny[s_rows], minlength=n
         )
-        output_cny = productive_kwh * dt_h * pop.output_value_cny_per_kwh
+        # Output value follows production: productive load, less its curtailed share.
+        weekend = self.is_weekend(day)
+        productive_kw = pop.productive_load_kw(weekend)
+        lost_share = kw / demand_kw[rows, cols]
+        productive_kwh = pop.productive_energy_kwh(weekend, dt_h) - np.bincount(
+            rows, productive_kw[rows, cols] * lost_share * dt_h, minlength=n
+        )
+        output_cny = productive_kwh * pop.output_value_cny_per_kwh
         demand_kwh = demand_kw.sum(axis=1) * dt_h
-        served_kwh = served_kw.sum(axis=1) * dt_h
+        served_kwh = demand_kwh - curtailed_kwh
         tariff_cny = served_kw @ self.grid.tariff_cny_per_kwh * dt_h
         surcharge_cny = self.efficiency.surcharge_cny(served_kwh)
         self.efficiency.accumulate(demand_kw, served_kwh, output_cny)
         self._unbilled["tariff"] += tariff_cny
         self._unbilled["surcharge"] += surcharge_cny
-        self._unbilled["purchase_kwh"] += purchase_kw.sum() * dt_h
-        if disp.penalty_kwh.any():
-            penalty = disp.penalty_kwh * self.cfg.grid.penalty_cny_per_kwh
-            rows = np.flatnonzero(penalty)
+        self._unbilled["purchase_kwh"] += purchase_int.sum() * dt_h
+        penalty_cny = disp.penalty_kwh * self.cfg.grid.penalty_cny_per_kwh
+        if penalty_cny.any():
+            payers = np.flatnonzero(penalty_cny)
             self.ledger.post(
-                self.time_of(day, self.ipd - 1), rows, self.grid.account, penalty[rows], "penalty"
+                self.time_of(day, self.ipd - 1),
+                payers,
+                self.grid.account,
+                penalty_cny[payers],
+                "penalty",
             )
-        self.grid.record_history(demand_kwh, curtailed_kwh.sum(axis=1))
+        self.grid.record_history(demand_kwh, curtailed_kwh)
         self.rec.record(
             day,
-            demand_kw=demand_kw,
-            served_kw=served_kw,
-            planned_kw=disp.planned_kw,
-            shed_kw=disp.shed_kw,
-            capacity_kw=disp.capacity_kw,
-            failure_kw=disp.failure_kw,
-            loss_cny=loss,
-            bill_cny=tariff_cny + surcharge_cny,
-            output_cny=output_cny,
-            penalty_cny=disp.penalty_kwh * self.cfg.grid.penalty_cny_per_kwh,
+            intervals={
+                "demand_kw": demand_int,
+                "served_kw": served_int,
+                "curtailed_kw": curtailed_int,
+                "planned_kw": curtailed_int - shed_int,
+                "shed_kw": shed_int,
+                "capacity_kw": disp.capacity_kw,
+                "failure_kw": disp.failure_kw,
+            },
+            users={
+                "demand_kwh": demand_kwh,
+                "served_kwh": served_kwh,
+                "curtailed_kwh": curtailed_kwh,
+                "planned_kwh": curtailed_kwh - shed_kwh,
+                "shed_kwh": shed_kwh,
+                "peak_kw": served_kw.max(axis=1),
+                "loss_cny": loss,
+                "bill_cny": tariff_cny + surcharge_cny,
+                "penalty_cny": penalty_cny,
+                "output_cny": output_cny,
+            },
         )
         self.today = {
             "demand_kwh": float(demand_kwh.sum()),
             "served_kwh": float(served_kwh.sum()),
-            "curtailed_kwh": float(curtailed_kwh.sum()),
+            "curtailed_kwh": float(kwh.sum()),
             "loss_cny": float(loss.sum()),
             "bill_cny": float((tariff_cny + surcharge_cny).sum()),
         }

@@ -168,6 +168,14 @@ class Population:
             cache[weekend] = out
         return cache[weekend]
 
+    def productive_energy_kwh(self, weekend: bool, interval_h: float) -> NDArray[np.float64]:
+        """Daily productive energy per user (row sums of the productive load), kWh."""
+        cache = self.__dict__.setdefault("_productive_cache", {})
+        key = ("sum", weekend, interval_h)
+        if key not in cache:
+            cache[key] = self.productive_load_kw(weekend).sum(axis=1) * interval_h
+        return cache[key]
+
     def changed(self) -> None:
         """Drop cached load arrays after the user attributes were modified in place."""
         self.__dict__.pop("_expected_cache", None)

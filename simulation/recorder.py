@@ -62,45 +62,24 @@ class Recorder:
         self,
         day: int,
         *,
-        demand_kw: NDArray[np.float64],
-        served_kw: NDArray[np.float64],
-        planned_kw: NDArray[np.float64],
-        shed_kw: NDArray[np.float64],
-        capacity_kw: NDArray[np.float64],
-        failure_kw: NDArray[np.float64],
-        loss_cny: NDArray[np.float64],
-        bill_cny: NDArray[np.float64],
-        output_cny: NDArray[np.float64],
-        penalty_cny: NDArray[np.float64],
+        intervals: dict[str, NDArray[np.float64]],
+        users: dict[str, NDArray[np.float64]],
     ) -> None:
-        """Store one day's results (kW arrays are users × intervals)."""
-        dt_h = 24.0 / self.ipd
-        iv = self.intervals
-        iv["demand_kw"][day] = demand_kw.sum(axis=0)
-        iv["served_kw"][day] = served_kw.sum(axis=0)
-        iv["planned_kw"][day] = planned_kw.sum(axis=0)
-        iv["shed_kw"][day] = shed_kw.sum(axis=0)
-        iv["curtailed_kw"][day] = iv["planned_kw"][day] + iv["shed_kw"][day]
-        iv["capacity_kw"][day] = capacity_kw
-        iv["failure_kw"][day] = failure_kw
-        values = {
-            "demand_kwh": demand_kw.sum(axis=1) * dt_h,
-            "served_kwh": served_kw.sum(axis=1) * dt_h,
-            "curtailed_kwh": (planned_kw.sum(axis=1) + shed_kw.sum(axis=1)) * dt_h,
-            "planned_kwh": planned_kw.sum(axis=1) * dt_h,
-            "shed_kwh": shed_kw.sum(axis=1) * dt_h,
-            "peak_kw": served_kw.max(axis=1),
-            "loss_cny": loss_cny,
-            "bill_cny": bill_cny,
-            "penalty_cny": penalty_cny,
-            "output_cny": output_cny,
-        }
-        row = day if self.per_day else 0
-        for k, v in values.items():
-            if not self.per_day and k == "peak_kw":
+        """Store one day's park totals per interval and results per user.
+
+        Args:
+            day: Model day index.
+            intervals: Every interval field, ``(intervals_per_day,)`` each.
+            users: Every user field (:data:`USER_FIELDS`), ``(n_users,)`` each.
+        """
+        for k in _INTERVAL_FIELDS:
+            self.intervals[k][day] = intervals[k]
+        for k in USER_FIELDS:
+            v = users[k]
+            if self.per_day:
+                self.users[k][day] = v
+            elif k == "peak_kw":
                 np.maximum(self.users[k][0], v, out=self.users[k][0])
-            elif self.per_day:
-                self.users[k][row] = v
             else:
                 self.users[k][0] += v
         self.days_recorded = day + 1
