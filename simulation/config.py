@@ -15,7 +15,7 @@ References:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
@@ -384,6 +384,22 @@ def register_configs() -> None:
 
 _CATEGORIES = ("encouraged", "permitted", "restricted", "eliminated")
 
+#: Nested schemas: (parent schema, field) → schema of the field (or of its values).
+_SUBSCHEMAS: dict[tuple[type, str], type] = {
+    (Config, "phase"): PhaseConfig,
+    (Config, "park"): ParkConfig,
+    (Config, "grid"): GridConfig,
+    (Config, "orderly"): OrderlyConfig,
+    (Config, "platform"): PlatformConfig,
+    (Config, "efficiency"): EfficiencyConfig,
+    (Config, "output"): OutputConfig,
+    (ParkConfig, "industries"): IndustryConfig,
+    (GridConfig, "peak_regulation"): PeakRegulationConfig,
+    (GridConfig, "failures"): FailureConfig,
+    (EfficiencyConfig, "measures"): MeasureConfig,
+}
+_DICT_OF: set[tuple[type, str]] = {(ParkConfig, "industries"), (EfficiencyConfig, "measures")}
+
 
 def _positive(key: str, value: float, *, integer: bool = False, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
@@ -399,8 +415,31 @@ def _fraction(key: str, value: float) -> None:
         raise ConfigError(f"{key}={value}: must be in [0, 1]")
 
 
+def _check_keys(node: Any, schema: type, prefix: str) -> None:
+    """Reject keys that are not in the schema (``+key=`` overrides bypass it)."""
+    if not isinstance(node, DictConfig):
+        return
+    allowed = {f.name: f for f in fields(schema)}
+    for key in node:
+        full = f"{prefix}{key}"
+        if key not in allowed:
+            raise ConfigError(
+                f"{full}: unknown key; allowed under '{prefix.rstrip('.') or '<root>'}': "
+                f"{sorted(allowed)}"
+            )
+        sub_type = _SUBSCHEMAS.get((schema, str(key)))
+        if sub_type is None:
+            continue
+        child = node[key]
+        if (schema, str(key)) in _DICT_OF:
+            for name in child:
+                _check_keys(child[name], sub_type, f"{full}.{name}.")
+        else:
+            _check_keys(child, sub_type, f"{full}.")
+
+
 def validate(cfg: DictConfig | Config) -> None:
-    """Check value ranges the schema's types cannot express.
+    """Check keys against the schema and value ranges its types cannot express.
 
     Args:
         cfg: A composed config (DictConfig with the ``Config`` schema).
@@ -409,6 +448,8 @@ def validate(cfg: DictConfig | Config) -> None:
         ConfigError: Naming the first offending key, its value and what is allowed.
     """
     c: Any = cfg
+    if isinstance(cfg, DictConfig):
+        _check_keys(cfg, Config, "")
     _positive("days", c.days, integer=True)
     ipd = c.intervals_per_day
     if ipd <= 0 or ipd % 24 != 0 or 1440 % ipd != 0:

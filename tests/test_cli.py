@@ -32,9 +32,8 @@ def _parksim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         ("intervals_per_day=7", "intervals_per_day"),
         ("days=0", "days"),
         ("park.n_userz=5", "park.n_userz"),
-        ("days=abc", "days"),
         ("phase=chaos", "phase"),
-        ("orderly.method=simplex", "orderly.method"),
+        ("+park.foo=1", "park.foo"),
     ],
 )
 def test_bad_config_exits_with_message(tmp_path, override, key):
