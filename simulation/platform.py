@@ -39,6 +39,7 @@ class InformationPlatform:
         self.enabled = enabled
         self._chunks: list[dict[str, NDArray]] = []
         self._by_day: dict[int, list[tuple[NDArray, NDArray, NDArray]]] = defaultdict(list)
+        self._index_cache: dict[int, tuple[int, tuple[NDArray, NDArray]]] = {}
 
     def publish(
         self,
@@ -120,23 +121,37 @@ class InformationPlatform:
             return out
         days = eff // _DAY_NS
         for day in np.unique(days):
-            chunks = self._by_day.get(int(day))
-            if not chunks:
+            index = self._day_index(int(day))
+            if index is None:
                 continue
-            log = pd.DataFrame(
-                {
-                    "r": np.concatenate([c[0] for c in chunks]),
-                    "e": np.concatenate([c[1] for c in chunks]),
-                    "s": np.concatenate([c[2] for c in chunks]),
-                }
-            )
-            first = log.groupby(["r", "e"], sort=False)["s"].min()
+            keys, first_sent = index
             sel = np.flatnonzero(days == day)
-            keys = pd.MultiIndex.from_arrays([rec[sel], eff[sel]], names=["r", "e"])
-            sent = first.reindex(keys).to_numpy(dtype=float)
-            lead = (eff[sel] - sent) / 3.6e12
-            out[sel] = np.where(np.isnan(lead), 0.0, lead)
+            query = rec[sel] * 86_400 + (eff[sel] - day * _DAY_NS) // 10**9
+            pos = np.searchsorted(keys, query).clip(0, len(keys) - 1)
+            found = keys[pos] == query
+            out[sel] = np.where(found, (eff[sel] - first_sent[pos]) / 3.6e12, 0.0)
         return out
+
+    def _day_index(self, day: int) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
+        """Sorted (recipient, effective time) keys of a day and their earliest sent_at."""
+        chunks = self._by_day.get(day)
+        if not chunks:
+            return None
+        cached = self._index_cache.get(day)
+        if cached is not None and cached[0] == len(chunks):
+            return cached[1]
+        rec = np.concatenate([c[0] for c in chunks])
+        eff = np.concatenate([c[1] for c in chunks])
+        sent = np.concatenate([c[2] for c in chunks])
+        # one int64 key: recipient and the second of the day it takes effect
+        keys = rec * 86_400 + (eff - day * _DAY_NS) // 10**9
+        order = np.lexsort((sent, keys))
+        keys, sent = keys[order], sent[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        index = (keys[first], sent[first])
+        self._index_cache[day] = (len(chunks), index)
+        return index
 
     def __len__(self) -> int:
         return sum(len(c["recipient"]) for c in self._chunks)
