@@ -83,17 +83,18 @@ class InformationPlatform:
             if until is None
             else np.broadcast_to(np.asarray(until, dtype="datetime64[ns]"), (n,)).copy()
         )
-        pay = np.broadcast_to(np.asarray(payload, dtype=object), (n,)).copy()
+        pay = np.asarray(payload, dtype=object)
         self._chunks.append(
             {
                 "sent_at": sent,
                 "effective_at": eff,
-                "sender": np.full(n, sender, dtype=object),
                 "recipient": rec,
-                "kind": np.full(n, kind, dtype=object),
                 "quantity": qty,
                 "until": end,
-                "payload": pay,
+                # per-batch constants, expanded only when the log is written
+                "sender": np.asarray(sender, dtype=object),
+                "kind": np.asarray(kind, dtype=object),
+                "payload": pay if pay.ndim else pay.reshape(()),
             }
         )
         eff_ns = eff.astype(np.int64)
@@ -167,7 +168,12 @@ class InformationPlatform:
             frame["quantity"] = frame["quantity"].astype(float)
             frame["payload"] = frame["payload"].astype(str)
             return frame
-        data = {c: np.concatenate([ch[c] for ch in self._chunks]) for c in [*cols, "payload"]}
+        def column(c: str) -> NDArray:
+            return np.concatenate(
+                [np.broadcast_to(ch[c], ch["recipient"].shape) for ch in self._chunks]
+            )
+
+        data = {c: column(c) for c in [*cols, "payload"]}
         frame = pd.DataFrame(data)
         frame["sender"] = frame["sender"].astype("category")
         frame["kind"] = frame["kind"].astype("category")
