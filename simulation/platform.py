@@ -168,6 +168,7 @@ class InformationPlatform:
             frame["quantity"] = frame["quantity"].astype(float)
             frame["payload"] = frame["payload"].astype(str)
             return frame
+
         def column(c: str) -> NDArray:
             return np.concatenate(
                 [np.broadcast_to(ch[c], ch["recipient"].shape) for ch in self._chunks]
