@@ -10,8 +10,11 @@ import pytest
 from hypothesis import settings
 
 # Tests write only to tmp_path: no hypothesis example database in the repository.
-settings.register_profile("parksim", database=None)
-settings.load_profile("parksim")
+# The default profile is derandomized so CI is reproducible; explore new examples
+# locally with HYPOTHESIS_PROFILE=explore.
+settings.register_profile("parksim", database=None, derandomize=True)
+settings.register_profile("explore", database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "parksim"))
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
