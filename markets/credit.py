@@ -110,7 +110,8 @@ def grade(total: ArrayLike) -> NDArray[np.str_]:
     weighted sum) counts as reaching it.
 
     Args:
-        total: Total scores in [0, 100].
+        total: Total scores, points on the 0–100 scale (dimensionless), in
+            [0, 100]; any shape.
 
     Returns:
         Grade per score ("AAA" … "B", else "C").

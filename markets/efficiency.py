@@ -350,8 +350,9 @@ class Diagnosis:
         intensity: Energy intensity, tce per 10⁴ CNY.
         peer_median: Median intensity of the user's industry (the user
             included), tce per 10⁴ CNY.
-        benchmark_ratio: ``intensity / peer_median``; ``inf`` when the median
-            is 0 and the user's intensity is positive, ``1`` when both are 0.
+        benchmark_ratio: ``intensity / peer_median`` (dimensionless); ``inf``
+            when the median is 0 (or so small that the ratio overflows) and
+            the user's intensity is positive, ``1`` when both are 0.
         flag_intensity: ``benchmark_ratio > ei_factor``.
         flag_base_load: Off-hours base-load ratio ``> base_load_threshold``.
         flagged: Either flag; these users receive a diagnostic report.
@@ -416,7 +417,10 @@ def diagnose(
     intensity = energy_intensity_tce_per_10k_cny(energy, output, kgce_per_kwh)
     median = _group_median(intensity, inv, uniq.shape[0])[inv]
     at_zero = np.where(intensity > 0.0, np.inf, 1.0)
-    benchmark = np.divide(intensity, median, out=at_zero, where=median > 0.0)
+    # A subnormal median (e.g. 1e-316 next to an intensity of 1e-2) makes the ratio exceed
+    # the float range: it is +inf, like the zero-median case, and flags the user.
+    with np.errstate(over="ignore"):
+        benchmark = np.divide(intensity, median, out=at_zero, where=median > 0.0)
     flag_intensity = benchmark > factor
     flag_base_load = ratio > threshold
     return Diagnosis(
@@ -562,7 +566,10 @@ def measures_from_config(
     Args:
         entries: Either a mapping from measure name to entry (the layout of
             ``conf/efficiency``) or a sequence of entries with a ``name`` key;
-            entries as accepted by :meth:`Measure.from_dict`.
+            entries as accepted by :meth:`Measure.from_dict`, in the units of
+            the :class:`Measure` fields (capex in CNY and CNY/kW of contracted
+            capacity, peak saving in kW, lifetime in years, saving shares
+            dimensionless).
 
     Returns:
         The measures in the given order (the order of the measure axis).
@@ -672,8 +679,15 @@ def annuity_factor(lifetime_years: ArrayLike, discount_rate: ArrayLike) -> Float
     life = _float_array(lifetime_years, "lifetime_years", lower=0.0)
     r = _float_array(discount_rate, "discount_rate", lower=-1.0, lower_open=True)
     life, r = _broadcast(lifetime_years=life, discount_rate=r)
-    pv = -np.expm1(-life * np.log1p(r))
-    return np.divide(pv, r, out=life.copy(), where=r != 0.0)
+    # (1 − (1 + r)^−L) / r = L · g(z) · log1p(r) / r with z = −L · log1p(r) and
+    # g(z) = expm1(z) / z. Both quotients tend to 1 and are computed to a few ulps for any
+    # z, r ≠ 0; the direct form loses everything once z underflows although r does not
+    # (r = −5e-324, L = 0.5 gave 0 instead of 0.5).
+    log_growth = np.log1p(r)
+    z = -life * log_growth
+    g = np.divide(np.expm1(z), z, out=np.ones_like(z), where=z != 0.0)
+    rate_ratio = np.divide(log_growth, r, out=np.ones_like(r), where=r != 0.0)
+    return life * g * rate_ratio
 
 
 def npv_cny(
@@ -870,11 +884,12 @@ def combined_energy_saving_share(
 
     Args:
         installed: Installed measures, bool ``(n_users, n_measures)``.
-        energy_saving_share: Share per measure, in [0, 1), shape
-            ``(n_measures,)``.
+        energy_saving_share: Share of the annual energy (kWh) saved per
+            measure, dimensionless, in [0, 1), shape ``(n_measures,)``.
 
     Returns:
-        Combined share per user, in [0, 1), shape ``(n_users,)``.
+        Combined share of the annual energy saved per user, dimensionless, in
+        [0, 1), shape ``(n_users,)``.
 
     Raises:
         ValueError: If ``installed`` is not a 2-D boolean array or
@@ -1040,7 +1055,8 @@ def peer_share_by_industry(
             counts itself.
 
     Returns:
-        Peer share per user, in [0, 1], shape ``(n_users,)``.
+        Peer share per user (adopters over users, dimensionless), in [0, 1],
+        shape ``(n_users,)``.
 
     Raises:
         ValueError: If ``adopted`` is out of range or the shapes differ.

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from omegaconf import OmegaConf
@@ -238,6 +238,7 @@ def test_diagnose_singleton_and_zero_median_conventions() -> None:
     ),
     seed=st.integers(0, 2**32 - 1),
 )
+@example(data=[(0.0, 1e3, 0), (1.0, 1e3, 0), (2.2250738585e-313, 1e3, 0)], seed=0)
 def test_diagnose_peer_median_matches_numpy(
     data: list[tuple[float, float, int]], seed: int
 ) -> None:
@@ -252,6 +253,20 @@ def test_diagnose_peer_median_matches_numpy(
     shuffled = diagnose(energy[perm], output[perm], np.zeros(len(data)), industry[perm])
     assert shuffled.peer_median == pytest.approx(d.peer_median[perm], rel=1e-12)
     assert np.array_equal(shuffled.flagged, d.flagged[perm])
+
+
+def test_diagnose_subnormal_median_overflows_to_inf_silently() -> None:
+    """EI 0, 1.229e-3 and ~2.7e-316 (subnormal) in one industry: the median is ~2.7e-316.
+
+    1.229e-3 / 2.7e-316 exceeds the float range: the ratio is inf and the user is flagged,
+    as with a zero median, without an overflow RuntimeWarning (an error under pytest).
+    """
+    energy = np.array([0.0, 1.0, 2.2250738585e-313])
+    d = diagnose(energy, np.full(3, 1e3), np.zeros(3), np.array(["A", "A", "A"]))
+    assert d.peer_median.tolist() == [d.intensity[2]] * 3
+    assert 0.0 < d.peer_median[0] < np.finfo(np.float64).tiny
+    assert d.benchmark_ratio.tolist() == [0.0, math.inf, 1.0]
+    assert d.flagged.tolist() == [False, True, False]
 
 
 @pytest.mark.parametrize(
@@ -434,6 +449,7 @@ def test_npv_hand_cases() -> None:
     r1=st.floats(-0.5, 0.5),
     r2=st.floats(-0.5, 0.5),
 )
+@example(capex=0.0, saving=1.0, life=0.5, r1=0.0, r2=-5e-324)
 def test_npv_falls_with_rate_and_annuity_is_continuous_at_zero(
     capex: float, saving: float, life: float, r1: float, r2: float
 ) -> None:
@@ -442,6 +458,17 @@ def test_npv_falls_with_rate_and_annuity_is_continuous_at_zero(
     # The annuity factor near r = 0 is L (1 - r (L + 1) / 2 + ...): relative change ~1e-11.
     assert annuity_factor(life, 1e-12) == pytest.approx(life, rel=1e-9)
     assert annuity_factor(life, 0.0) == life
+
+
+@pytest.mark.parametrize("rate", [5e-324, -5e-324, 1e-310, -1e-300, 1e-17])
+def test_annuity_factor_at_tiny_rates_equals_lifetime(rate: float) -> None:
+    """0.5 and 30 years at |r| ≤ 1e-17: (1 − (1 + r)^−L) / r = L (1 − r (L + 1) / 2 + …) = L.
+
+    Regression: −L · log1p(r) underflowed to 0 for r = −5e-324, L = 0.5, so the direct
+    formula gave 0 / r = 0 instead of 0.5.
+    """
+    assert annuity_factor([0.5, 30.0], rate) == pytest.approx([0.5, 30.0], rel=1e-15)
+    assert npv_cny(0.0, 1.0, 0.5, rate) == pytest.approx(0.5, rel=1e-15)
 
 
 @pytest.mark.parametrize(
