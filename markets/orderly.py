@@ -138,7 +138,11 @@ References:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -907,6 +911,31 @@ def _build_model(
     return c, cons, Bounds(lb, ub), integrality, slice(0, n_x)
 
 
+@contextlib.contextmanager
+def _solver_stdout_silenced() -> Iterator[None]:
+    """Silence HiGHS's C-level prints to stdout (``disp=False`` does not reach them all).
+
+    Some HiGHS builds print MIP debug lines straight to file descriptor 1; they
+    would interleave with the simulation's own output. Nothing else is written.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
 def _solve_milp(
     p: _Problem, time_limit_s: float, mip_rel_gap: float, *, relax: bool
 ) -> tuple[NDArray[np.bool_] | None, float, str, float]:
@@ -919,13 +948,14 @@ def _solve_milp(
     n_e, n_b = p.blk_cost.shape
     if relax:
         integrality = np.zeros_like(integrality)
-    res = milp(
-        c,
-        constraints=cons,
-        bounds=bounds,
-        integrality=integrality,
-        options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False},
-    )
+    with _solver_stdout_silenced():
+        res = milp(
+            c,
+            constraints=cons,
+            bounds=bounds,
+            integrality=integrality,
+            options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False},
+        )
     if relax:
         ok = res.status == 0 and res.fun is not None
         return None, float(res.fun) if ok else -np.inf, "lp", np.nan
