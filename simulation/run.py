@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +60,9 @@ def run_simulation(
         ConfigError: If a value is out of its allowed range.
     """
     validate(cfg)
+    # Mesa logs every step at INFO, and Hydra's job logging shows INFO: keep the
+    # console and the run log to parksim's own messages.
+    logging.getLogger("MESA").setLevel(logging.WARNING)
     if progress is None:
         progress = bool(cfg.progress) and sys.stderr.isatty()
     model = ParkModel(cfg)
