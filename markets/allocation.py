@@ -59,6 +59,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._checks import check_finite, check_ndim, interval_length_h, nonnegative_scalar
+
 __all__ = [
     "EXACT_MAX_USERS",
     "RULES",
@@ -93,54 +95,40 @@ def _loads(loads_kw: ArrayLike) -> NDArray[np.float64]:
             holds NaN, infinite or negative values.
     """
     arr = np.asarray(loads_kw, dtype=np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"loads_kw must be 2-D (users × intervals), got shape {arr.shape}")
+    check_ndim(arr, "loads_kw", 2, "users × intervals")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"loads_kw must hold at least one user and one interval, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("loads_kw holds NaN or infinite values")
-    if np.any(arr < 0):
-        raise ValueError(f"loads_kw holds negative loads (min {float(arr.min())} kW)")
+    check_finite(arr, "loads_kw", nonnegative=True, noun="loads", unit=" kW")
     return arr
 
 
-def _rate(value: float, name: str) -> float:
-    """Validate a non-negative finite rate.
+def _two_part_inputs(
+    loads_kw: ArrayLike,
+    capacity_rate_cny_per_kw: float,
+    energy_rate_cny_per_kwh: float,
+    interval_h: float,
+) -> tuple[NDArray[np.float64], float, float, float]:
+    """Validate the loads, the two-part rates and the interval length.
 
     Args:
-        value: The rate.
-        name: Argument name used in error messages.
-
-    Returns:
-        The rate as a float.
-
-    Raises:
-        ValueError: If the rate is NaN, infinite or negative.
-    """
-    rate = float(value)
-    if not np.isfinite(rate) or rate < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return rate
-
-
-def _interval(interval_h: float) -> float:
-    """Validate an interval length in hours.
-
-    Args:
+        loads_kw: Interval-average loads in kW, users × intervals.
+        capacity_rate_cny_per_kw: ``a``, CNY per kW of peak.
+        energy_rate_cny_per_kwh: ``b``, CNY per kWh.
         interval_h: Interval length in hours.
 
     Returns:
-        The interval length as a float.
+        ``(loads, a, b, dt)``.
 
     Raises:
-        ValueError: If ``interval_h`` is not finite and positive.
+        ValueError: On invalid loads, a NaN, infinite or negative rate, or a
+            non-positive or non-finite interval length.
     """
-    dt = float(interval_h)
-    if not np.isfinite(dt) or dt <= 0:
-        raise ValueError(
-            f"interval_h must be a finite positive number of hours, got {interval_h!r}"
-        )
-    return dt
+    return (
+        _loads(loads_kw),
+        nonnegative_scalar(capacity_rate_cny_per_kw, "capacity_rate_cny_per_kw"),
+        nonnegative_scalar(energy_rate_cny_per_kwh, "energy_rate_cny_per_kwh"),
+        interval_length_h(interval_h),
+    )
 
 
 def _peak_mask(loads: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -222,10 +210,9 @@ def coalition_costs_cny(
     References:
         Young, "Cost allocation", Handbook of Game Theory vol. 2, 1994.
     """
-    loads = _loads(loads_kw)
-    a = _rate(capacity_rate_cny_per_kw, "capacity_rate_cny_per_kw")
-    b = _rate(energy_rate_cny_per_kwh, "energy_rate_cny_per_kwh")
-    dt = _interval(interval_h)
+    loads, a, b, dt = _two_part_inputs(
+        loads_kw, capacity_rate_cny_per_kw, energy_rate_cny_per_kwh, interval_h
+    )
     n = loads.shape[0]
     if n > EXACT_MAX_USERS:
         raise ValueError(
@@ -356,10 +343,9 @@ def shapley(
         Shapley, "A value for n-person games", 1953; Castro, Gómez & Tejada,
         "Polynomial calculation of the Shapley value based on sampling", 2009.
     """
-    loads = _loads(loads_kw)
-    a = _rate(capacity_rate_cny_per_kw, "capacity_rate_cny_per_kw")
-    b = _rate(energy_rate_cny_per_kwh, "energy_rate_cny_per_kwh")
-    dt = _interval(interval_h)
+    loads, a, b, dt = _two_part_inputs(
+        loads_kw, capacity_rate_cny_per_kw, energy_rate_cny_per_kwh, interval_h
+    )
     n = loads.shape[0]
     if method not in ("auto", "exact", "sampled"):
         raise ValueError(f"method must be 'auto', 'exact' or 'sampled', got {method!r}")
@@ -435,10 +421,9 @@ def allocate(
             n_permutations=n_permutations,
             interval_h=interval_h,
         ).values_cny
-    loads = _loads(loads_kw)
-    a = _rate(capacity_rate_cny_per_kw, "capacity_rate_cny_per_kw")
-    b = _rate(energy_rate_cny_per_kwh, "energy_rate_cny_per_kwh")
-    dt = _interval(interval_h)
+    loads, a, b, dt = _two_part_inputs(
+        loads_kw, capacity_rate_cny_per_kw, energy_rate_cny_per_kwh, interval_h
+    )
     energy_kwh = loads.sum(axis=1) * dt
     peak_kw = float(loads.sum(axis=0).max())
     if rule == "pro_rata_energy":
@@ -560,8 +545,7 @@ def in_core(
     n = np.asarray(loads_kw).shape[0]
     if x.shape != (n,):
         raise ValueError(f"allocation has shape {x.shape}, expected ({n},) to match loads_kw")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("allocation holds NaN or infinite values")
+    check_finite(x, "allocation")
     tol = atol_cny + 1e-9 * abs(float(costs[-1]))
     if abs(float(x.sum()) - float(costs[-1])) > tol:
         return False

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._checks import check_finite, interval_length_h
+
 __all__ = [
     "OfferChoice",
     "PlantOffer",
@@ -66,31 +68,8 @@ def _aggregate_load(load_kw: ArrayLike, name: str = "load_kw") -> NDArray[np.flo
         raise ValueError(f"{name} must be a 1-D aggregate load curve, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must hold at least one interval")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} holds negative loads (min {float(arr.min())} kW)")
+    check_finite(arr, name, nonnegative=True, noun="loads", unit=" kW")
     return arr
-
-
-def _check_interval(interval_h: float) -> float:
-    """Validate an interval length.
-
-    Args:
-        interval_h: Interval length in hours.
-
-    Returns:
-        The interval length as a float.
-
-    Raises:
-        ValueError: If ``interval_h`` is not a finite positive number.
-    """
-    value = float(interval_h)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"interval_h must be a finite positive number of hours, got {interval_h!r}"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -150,7 +129,7 @@ def contract_cost_cny(load_kw: ArrayLike, offer: PlantOffer, interval_h: float =
         2019, ch. 3; Boiteux, "Peak-load pricing", 1960.
     """
     load = _aggregate_load(load_kw)
-    dt = _check_interval(interval_h)
+    dt = interval_length_h(interval_h)
     peak_kw = float(load.max())
     energy_kwh = float(load.sum()) * dt
     return offer.capacity_rate_cny_per_kw * peak_kw + offer.energy_rate_cny_per_kwh * energy_kwh
@@ -271,7 +250,7 @@ def cheapest_offer(
     if len(set(names)) != len(names):
         raise ValueError(f"offers have duplicate names: {names!r}")
     load = _aggregate_load(load_kw)
-    dt = _check_interval(interval_h)
+    dt = interval_length_h(interval_h)
     peak_kw = float(load.max())
     energy_kwh = float(load.sum()) * dt
     a = np.array([o.capacity_rate_cny_per_kw for o in offers])

@@ -44,6 +44,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
+from markets._checks import check_finite, nonnegative_scalar
+
 __all__ = [
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
@@ -198,10 +200,7 @@ def score(
         raise ValueError(
             f"monthly_kwh must cover {_MIN_MONTHS}–{_MAX_MONTHS} months, got {n_months}"
         )
-    if not np.all(np.isfinite(energy)):
-        raise ValueError("monthly_kwh holds NaN or infinite values")
-    if np.any(energy < 0):
-        raise ValueError(f"monthly_kwh holds negative values (min {float(energy.min())})")
+    check_finite(energy, "monthly_kwh", nonnegative=True)
     record = np.asarray(payment_record, dtype=np.float64)
     if record.shape != energy.shape:
         raise ValueError(
@@ -209,9 +208,7 @@ def score(
         )
     if not np.all(np.isfinite(record)) or np.any((record < 0) | (record > 1)):
         raise ValueError("payment_record must hold values in [0, 1]")
-    scale = float(growth_scale)
-    if not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f"growth_scale must be finite and > 0, got {growth_scale!r}")
+    scale = nonnegative_scalar(growth_scale, "growth_scale", positive=True)
     w = _weights(weights)
 
     mean_kwh = energy.mean(axis=1)

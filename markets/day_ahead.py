@@ -176,6 +176,29 @@ def _raise_for_bids(
     )
 
 
+def _finite_column(bids: pd.DataFrame, column: str) -> NDArray[np.float64]:
+    """Extract a numeric bid column, rejecting missing, non-numeric and infinite entries.
+
+    Args:
+        bids: The bid table.
+        column: Name of the column (e.g. ``price_cny_per_mwh``, CNY/MWh).
+
+    Returns:
+        The column as a float64 array over the rows.
+
+    Raises:
+        ValueError: Naming the first bid whose entry is not a finite number.
+    """
+    raw = bids[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    _raise_for_bids(
+        bids,
+        ~np.isfinite(values),
+        lambda i: f"{column} must be a finite number, got {raw.iloc[i]!r}",
+    )
+    return values
+
+
 def _validated_columns(
     bids: pd.DataFrame, floor: float, cap: float
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
@@ -210,13 +233,7 @@ def _validated_columns(
         ~side.isin(_SIDES).to_numpy(dtype=bool),
         lambda i: f"side must be 'supply' or 'demand', got {side.iloc[i]!r}",
     )
-    raw_price = bids["price_cny_per_mwh"]
-    price = pd.to_numeric(raw_price, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    _raise_for_bids(
-        bids,
-        ~np.isfinite(price),
-        lambda i: f"price_cny_per_mwh must be a finite number, got {raw_price.iloc[i]!r}",
-    )
+    price = _finite_column(bids, "price_cny_per_mwh")
     _raise_for_bids(
         bids,
         (price < floor) | (price > cap),
@@ -224,13 +241,7 @@ def _validated_columns(
             f"price_cny_per_mwh {price[i]} is outside [price_floor, price_cap] = [{floor}, {cap}]"
         ),
     )
-    raw_qty = bids["quantity_mwh"]
-    qty = pd.to_numeric(raw_qty, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    _raise_for_bids(
-        bids,
-        ~np.isfinite(qty),
-        lambda i: f"quantity_mwh must be a finite number, got {raw_qty.iloc[i]!r}",
-    )
+    qty = _finite_column(bids, "quantity_mwh")
     _raise_for_bids(bids, qty < 0, lambda i: f"quantity_mwh must be positive, got {qty[i]}")
     _raise_for_bids(bids, qty == 0, lambda _: "zero-quantity bid (quantity_mwh must be positive)")
     return (side == "supply").to_numpy(dtype=bool), price, qty

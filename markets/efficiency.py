@@ -40,6 +40,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
+from markets._checks import as_float_array
+
 __all__ = [
     "CATEGORIES",
     "DEFAULT_SURCHARGES_CNY_PER_KWH",
@@ -97,10 +99,7 @@ def _float_array(
     allow_inf: bool = False,
 ) -> FloatArray:
     """Convert ``value`` to a float array and check its range, naming ``name`` on failure."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric") from exc
+    arr = as_float_array(value, name, detail=False)
     if np.isnan(arr).any():
         raise ValueError(f"{name} must not contain NaN")
     if not allow_inf and np.isinf(arr).any():

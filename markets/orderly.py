@@ -151,6 +151,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from markets._checks import as_float_array, nonnegative_scalar
+
 __all__ = [
     "OrderlyPlan",
     "ShortageBlocks",
@@ -589,8 +591,8 @@ def schedule(
     milp_max_users = _check_int(milp_max_users, "milp_max_users", 0)
     lp_bound_max_vars = _check_int(lp_bound_max_vars, "lp_bound_max_vars", 0)
     lagrangian_iters = _check_int(lagrangian_iters, "lagrangian_iters", 1)
-    time_limit_s = _check_scalar(time_limit_s, "time_limit_s", positive=True)
-    mip_rel_gap = _check_scalar(mip_rel_gap, "mip_rel_gap")
+    time_limit_s = nonnegative_scalar(time_limit_s, "time_limit_s", positive=True, real=True)
+    mip_rel_gap = nonnegative_scalar(mip_rel_gap, "mip_rel_gap", real=True)
     prob = _prepare(
         loads_kw,
         capacity_kw,
@@ -634,10 +636,7 @@ def schedule(
 
 # --------------------------------------------------------------------------- validation
 def _finite_array(x: ArrayLike, name: str, *, allow_inf: bool = False) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric") from exc
+    arr = as_float_array(x, name, detail=False)
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
     if not allow_inf and not np.isfinite(arr).all():
@@ -653,14 +652,16 @@ def _check_int(x: object, name: str, minimum: int) -> int:
     return int(x)
 
 
-def _check_scalar(x: object, name: str, *, positive: bool = False) -> float:
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number, got {x!r}") from exc
-    if not np.isfinite(v) or v < 0 or (positive and v == 0):
-        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {x!r}")
-    return v
+def _nonnegative_array(
+    x: ArrayLike, name: str, shapes: tuple[tuple[int, ...], ...]
+) -> NDArray[np.float64]:
+    arr = _finite_array(x, name)
+    if arr.shape not in shapes:
+        expected = " or ".join(str(shape) for shape in shapes)
+        raise ValueError(f"{name} must have shape {expected}, got {arr.shape}")
+    if (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative")
+    return arr
 
 
 def _user_vector(
@@ -701,21 +702,9 @@ def _prepare(
     if (loads < 0).any():
         raise ValueError("loads_kw must be non-negative")
     n, n_t = loads.shape
-    cap = _finite_array(capacity_kw, "capacity_kw")
-    if cap.shape != (n_t,):
-        raise ValueError(f"capacity_kw must have shape ({n_t},), got {cap.shape}")
-    if (cap < 0).any():
-        raise ValueError("capacity_kw must be non-negative")
-    blk = _finite_array(block_kw, "block_kw")
-    if blk.shape != (n,):
-        raise ValueError(f"block_kw must have shape ({n},), got {blk.shape}")
-    if (blk < 0).any():
-        raise ValueError("block_kw must be non-negative")
-    c = _finite_array(loss, "loss_cny_per_kwh")
-    if c.shape not in ((n,), (n, n_t)):
-        raise ValueError(f"loss_cny_per_kwh must have shape ({n},) or ({n}, {n_t}), got {c.shape}")
-    if (c < 0).any():
-        raise ValueError("loss_cny_per_kwh must be non-negative")
+    cap = _nonnegative_array(capacity_kw, "capacity_kw", ((n_t,),))
+    blk = _nonnegative_array(block_kw, "block_kw", ((n,),))
+    c = _nonnegative_array(loss, "loss_cny_per_kwh", ((n,), (n, n_t)))
     restart = _user_vector(restart_cost_cny, "restart_cost_cny", n, 0.0)
     if protected is None:
         prot = np.zeros(n, dtype=bool)
@@ -725,16 +714,16 @@ def _prepare(
             raise ValueError(f"protected must be a bool array of shape ({n},)")
     hours_cap = _user_vector(max_hours, "max_hours", n, np.inf, allow_inf=True)
     calls_cap = _user_vector(max_calls, "max_calls", n, np.inf, allow_inf=True)
-    lam = _check_scalar(fairness_weight_cny, "fairness_weight_cny")
+    lam = nonnegative_scalar(fairness_weight_cny, "fairness_weight_cny", real=True)
     prior_c = _user_vector(prior_curtailed_kwh, "prior_curtailed_kwh", n, 0.0)
     prior_d = _user_vector(prior_demand_kwh, "prior_demand_kwh", n, 0.0)
     if (prior_c > prior_d * (1 + 1e-12) + 1e-9).any():
         raise ValueError("prior_curtailed_kwh must not exceed prior_demand_kwh")
-    dt = _check_scalar(interval_h, "interval_h", positive=True)
+    dt = nonnegative_scalar(interval_h, "interval_h", positive=True, real=True)
     ipd = _check_int(intervals_per_day, "intervals_per_day", 1)
     m = _check_int(min_duration, "min_duration", 1)
-    penalty = _check_scalar(
-        unserved_penalty_cny_per_kwh, "unserved_penalty_cny_per_kwh", positive=True
+    penalty = nonnegative_scalar(
+        unserved_penalty_cny_per_kwh, "unserved_penalty_cny_per_kwh", positive=True, real=True
     )
 
     dp = np.minimum(blk[:, None], loads)

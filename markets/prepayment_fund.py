@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._checks import check_finite, check_ndim, nonnegative_scalar
+
 __all__ = ["FundStep", "draw_return", "step"]
 
 
@@ -102,14 +104,10 @@ def _vector(values: ArrayLike, name: str, n: int | None = None) -> NDArray[np.fl
             negative values.
     """
     arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one value per user), got shape {arr.shape}")
+    check_ndim(arr, name, 1, "one value per user")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n} users")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} holds negative values (min {float(arr.min())})")
+    check_finite(arr, name, nonnegative=True)
     return arr
 
 
@@ -202,8 +200,8 @@ def step(
         raise ValueError(
             f"expected_bills_cny must be a total or one value per user, got shape {expected.shape}"
         )
-    elif not np.isfinite(expected) or expected < 0:
-        raise ValueError(f"expected_bills_cny must be finite and >= 0, got {expected!r}")
+    else:
+        nonnegative_scalar(expected, "expected_bills_cny")
 
     fund_before = float(balances.sum()) + profit
     # 1. deposits

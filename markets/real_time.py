@@ -49,6 +49,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._checks import as_float_array, check_finite, check_ndim
+
 __all__ = ["ImbalancePrices", "RealTimeResult", "imbalance_prices", "settle"]
 
 _MODES = ("single", "dual")
@@ -72,18 +74,13 @@ def _vector(
         ValueError: If the array is not 1-D, has the wrong length, or holds NaN or
             infinite values.
     """
-    try:
-        arr = np.array(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from exc
+    arr = as_float_array(values, name, copy=True)
     if allow_scalar and arr.ndim == 0 and length is not None:
         arr = np.full(length, arr.item())
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one value per interval), got shape {arr.shape}")
+    check_ndim(arr, name, 1, "one value per interval")
     if length is not None and arr.size != length:
         raise ValueError(f"{name} has {arr.size} intervals, expected {length}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
+    check_finite(arr, name)
     arr.setflags(write=False)
     return arr
 
@@ -169,14 +166,9 @@ def _matrix(values: ArrayLike, name: str) -> NDArray[np.float64]:
     Raises:
         ValueError: If it is not 2-D or holds NaN or infinite values.
     """
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from exc
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (participant x interval), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
+    arr = as_float_array(values, name)
+    check_ndim(arr, name, 2, "participant x interval")
+    check_finite(arr, name)
     return arr
 
 

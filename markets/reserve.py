@@ -71,6 +71,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
 
+from markets._checks import as_float_array, check_finite, nonnegative_scalar
+
 __all__ = ["ReserveResult", "co_optimize", "sequential"]
 
 
@@ -130,38 +132,13 @@ def _plant_vector(values: ArrayLike, name: str, n: int | None) -> NDArray[np.flo
     Raises:
         ValueError: If it is not 1-D, empty, of the wrong length, or not finite.
     """
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from exc
+    arr = as_float_array(values, name)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array (one value per plant)")
     if n is not None and arr.size != n:
         raise ValueError(f"{name} has {arr.size} plants, expected {n}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
+    check_finite(arr, name)
     return arr
-
-
-def _scalar(value: float, name: str, positive: bool = False) -> float:
-    """Validate a finite non-negative (or positive) scalar.
-
-    Args:
-        value: The value.
-        name: Argument name used in error messages.
-        positive: Require ``value > 0`` instead of ``>= 0``.
-
-    Returns:
-        The value as float.
-
-    Raises:
-        ValueError: If it is not finite or out of range.
-    """
-    x = float(value)
-    if not np.isfinite(x) or x < 0 or (positive and x == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
-    return x
 
 
 def _validate(
@@ -201,9 +178,9 @@ def _validate(
         raise ValueError(f"capacity_mw must be >= 0, got minimum {cap.min()}")
     if np.any(rcap < 0):
         raise ValueError(f"reserve_cap_mw must be >= 0, got minimum {rcap.min()}")
-    d = _scalar(demand_mw, "demand_mw")
-    r = _scalar(requirement_mw, "requirement_mw")
-    h = _scalar(interval_h, "interval_h", positive=True)
+    d = nonnegative_scalar(demand_mw, "demand_mw")
+    r = nonnegative_scalar(requirement_mw, "requirement_mw")
+    h = nonnegative_scalar(interval_h, "interval_h", positive=True)
     total_cap = float(cap.sum())
     if d > total_cap:
         raise ValueError(f"infeasible: demand_mw {d} exceeds total capacity_mw {total_cap}")
@@ -216,6 +193,48 @@ def _validate(
             f"capacity_mw), sum capacity_mw - demand_mw))"
         )
     return c_e, cap, rcap, c_r, np.float64(d), np.float64(r), np.float64(h)
+
+
+def _result(
+    c_e: NDArray[np.float64],
+    c_r: NDArray[np.float64],
+    g: NDArray[np.float64],
+    rr: NDArray[np.float64],
+    h: np.float64,
+    energy_price: float,
+    reserve_price: float,
+    status: str,
+    shortfall: float = 0.0,
+) -> ReserveResult:
+    """Assemble a :class:`ReserveResult` and its costs from a dispatch.
+
+    Args:
+        c_e: Energy offer per plant, CNY/MWh.
+        c_r: Reserve offer per plant, CNY/MW.
+        g: Energy dispatch per plant, MW.
+        rr: Reserve per plant, MW.
+        h: Interval length, h.
+        energy_price: Energy price, CNY/MWh.
+        reserve_price: Reserve price, CNY/MW.
+        status: Result status.
+        shortfall: Uncovered reserve requirement, MW.
+
+    Returns:
+        The result with energy, reserve and total costs in CNY.
+    """
+    energy_cost = float(c_e @ g * h)
+    reserve_cost = float(c_r @ rr)
+    return ReserveResult(
+        dispatch_mw=g,
+        reserve_mw=rr,
+        energy_price_cny_per_mwh=energy_price,
+        reserve_price_cny_per_mw=reserve_price,
+        energy_cost_cny=energy_cost,
+        reserve_cost_cny=reserve_cost,
+        cost_cny=energy_cost + reserve_cost,
+        status=status,
+        reserve_shortfall_mw=shortfall,
+    )
 
 
 def co_optimize(
@@ -282,18 +301,8 @@ def co_optimize(
         raise ValueError(f"co-optimisation failed: HiGHS status {res.status} ({res.message})")
     g = np.clip(res.x[:n], 0.0, None)
     rr = np.clip(res.x[n:], 0.0, None)
-    energy_cost = float(c_e @ g * h)
-    reserve_cost = float(c_r @ rr)
-    return ReserveResult(
-        dispatch_mw=g,
-        reserve_mw=rr,
-        energy_price_cny_per_mwh=float(res.eqlin.marginals[0]) / float(h),
-        reserve_price_cny_per_mw=float(-res.ineqlin.marginals[0]),
-        energy_cost_cny=energy_cost,
-        reserve_cost_cny=reserve_cost,
-        cost_cny=energy_cost + reserve_cost,
-        status="optimal",
-    )
+    energy_price = float(res.eqlin.marginals[0]) / float(h)
+    return _result(c_e, c_r, g, rr, h, energy_price, float(-res.ineqlin.marginals[0]), "optimal")
 
 
 def _fill(order: NDArray[np.intp], room: NDArray[np.float64], amount: float) -> NDArray[np.float64]:
@@ -378,16 +387,4 @@ def sequential(
     else:
         status, shortfall = "cleared", 0.0
         reserve_price = float(c_r[rr > 0].max()) if np.any(rr > 0) else 0.0
-    energy_cost = float(c_e @ g * h)
-    reserve_cost = float(c_r @ rr)
-    return ReserveResult(
-        dispatch_mw=g,
-        reserve_mw=rr,
-        energy_price_cny_per_mwh=energy_price,
-        reserve_price_cny_per_mw=reserve_price,
-        energy_cost_cny=energy_cost,
-        reserve_cost_cny=reserve_cost,
-        cost_cny=energy_cost + reserve_cost,
-        status=status,
-        reserve_shortfall_mw=shortfall,
-    )
+    return _result(c_e, c_r, g, rr, h, energy_price, reserve_price, status, shortfall)

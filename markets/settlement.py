@@ -40,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._checks import check_finite, check_ndim, nonnegative_scalar
+
 __all__ = ["AgencySettlement", "agency_settle"]
 
 _COST_RTOL = 1e-9
@@ -99,12 +101,8 @@ def _vector(values: ArrayLike, name: str) -> NDArray[np.float64]:
         ValueError: If it is not 1-D or holds NaN, infinite or negative values.
     """
     arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one value per member), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} holds negative values (min {float(arr.min())})")
+    check_ndim(arr, name, 1, "one value per member")
+    check_finite(arr, name, nonnegative=True)
     return arr
 
 
@@ -141,9 +139,7 @@ def agency_settle(
         raise ValueError(
             f"energy_kwh has shape {energy.shape} but allocated_cost_cny has shape {cost.shape}"
         )
-    f2 = float(f2_cny_per_kwh)
-    if not np.isfinite(f2) or f2 < 0:
-        raise ValueError(f"f2_cny_per_kwh must be finite and >= 0, got {f2_cny_per_kwh!r}")
+    f2 = nonnegative_scalar(f2_cny_per_kwh, "f2_cny_per_kwh")
     a = float(alpha)
     if not np.isfinite(a) or not 0.0 <= a <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")

@@ -43,6 +43,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
+from markets._checks import check_finite, nonnegative_scalar
+
 __all__ = [
     "KINDS",
     "Package",
@@ -306,10 +308,7 @@ def _loads(load_curves_kw: ArrayLike) -> NDArray[np.float64]:
         raise ValueError(
             f"load_curves_kw must be users × intervals with >= 1 interval, got shape {arr.shape}"
         )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("load_curves_kw holds NaN or infinite values")
-    if np.any(arr < 0):
-        raise ValueError(f"load_curves_kw holds negative loads (min {float(arr.min())} kW)")
+    check_finite(arr, "load_curves_kw", nonnegative=True, noun="loads", unit=" kW")
     return arr
 
 
@@ -541,15 +540,11 @@ def switch_probability(
     References:
         Train, "Discrete Choice Methods with Simulation", 2nd ed., 2009, ch. 3.
     """
-    b = float(beta)
-    if not math.isfinite(b) or b < 0:
-        raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
+    b = nonnegative_scalar(beta, "beta")
     saving = np.asarray(saving_cny, dtype=np.float64)
     cost = np.asarray(switching_cost_cny, dtype=np.float64)
-    if not np.all(np.isfinite(saving)):
-        raise ValueError("saving_cny holds NaN or infinite values")
-    if not np.all(np.isfinite(cost)):
-        raise ValueError("switching_cost_cny holds NaN or infinite values")
+    check_finite(saving, "saving_cny")
+    check_finite(cost, "switching_cost_cny")
     try:
         net = np.broadcast_arrays(saving, cost)
     except ValueError as err:
