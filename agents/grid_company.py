@@ -192,6 +192,9 @@ class GridCompany(mesa.Agent):
             milp_max_users=o.milp_max_users,
             time_limit_s=o.time_limit_s,
             mip_rel_gap=o.mip_rel_gap,
+            unserved_penalty_cny_per_kwh=o.unserved_penalty_cny_per_kwh,
+            greedy_bound=o.greedy_bound,
+            lagrangian_iters=o.lagrangian_iters,
         )
 
     def plan_week(self, first_day: int, sent_at: np.datetime64) -> None:

@@ -227,6 +227,11 @@ class OrderlyConfig:
         max_calls_per_week: Cap on each user's curtailment calls per week.
         min_duration_h: Minimum curtailment duration, h.
         forecast_margin: The plan covers forecast load × (1 + margin).
+        greedy_bound: Lower bound reported for the greedy plan: ``auto`` (LP
+            relaxation when small, else Lagrangian), ``lp`` or ``lagrangian``.
+        lagrangian_iters: Subgradient iterations of the Lagrangian bound and the
+            price-guided greedy passes (fewer: faster, slightly worse plans).
+        unserved_penalty_cny_per_kwh: Penalty on deficit the plan leaves uncovered.
     """
 
     method: str = "auto"
@@ -238,6 +243,9 @@ class OrderlyConfig:
     max_calls_per_week: int = 5
     min_duration_h: float = 2.0
     forecast_margin: float = 0.05
+    greedy_bound: str = "auto"
+    lagrangian_iters: int = 80
+    unserved_penalty_cny_per_kwh: float = 1e4
 
 
 @dataclass
@@ -525,6 +533,12 @@ def validate(cfg: DictConfig | Config) -> None:
     _positive("orderly.max_calls_per_week", o.max_calls_per_week, allow_zero=True)
     _positive("orderly.min_duration_h", o.min_duration_h)
     _positive("orderly.forecast_margin", o.forecast_margin, allow_zero=True)
+    if o.greedy_bound not in ("auto", "lp", "lagrangian"):
+        raise ConfigError(
+            f"orderly.greedy_bound={o.greedy_bound!r}: must be auto, lp or lagrangian"
+        )
+    _positive("orderly.lagrangian_iters", o.lagrangian_iters, integer=True)
+    _positive("orderly.unserved_penalty_cny_per_kwh", o.unserved_penalty_cny_per_kwh)
 
     e = c.efficiency
     for cat in _CATEGORIES:
