@@ -73,7 +73,7 @@ def main() -> None:
         ("orderly", 1_000, days),
         ("orderly", 10_000, days),
         ("efficiency", 10_000, days),
-        ("naive", 1_000, 14),
+        ("naive", 1_000, 30),
     ]
     print(
         f"{'case':<12}{'users':>8}{'days':>6}{'setup s':>9}{'run s':>9}{'plan s':>8}"
