@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from markets.orderly import loss_cny_per_kwh, schedule
+from markets.orderly import loss_cny_per_kwh, restart_cost_applies, schedule
 from simulation.arrays import Runs, runs
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class GridCompany(mesa.Agent):
 
     def _restart_for_notice(self, notice_h: float) -> NDArray[np.float64]:
         pop = self.model.pop
-        return np.where(notice_h < pop.shutdown_h, pop.restart_cost_cny, 0.0)
+        return np.where(restart_cost_applies(notice_h, pop.shutdown_h), pop.restart_cost_cny, 0.0)
 
     def _schedule(
         self,

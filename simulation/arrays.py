@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Runs", "runs", "spread"]
+__all__ = ["Runs", "runs"]
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,6 @@ class Runs:
         run = np.repeat(np.arange(len(self)), lengths)
         offset = np.arange(run.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         return self.user[run], self.start[run] + offset, run
-
-    @property
-    def run_id(self) -> NDArray[np.int64]:
-        """Array like the mask: index of the run covering each cell, -1 elsewhere."""
-        out = np.full(self.shape, -1, dtype=np.int64)
-        r, c, k = self.cells()
-        out[r, c] = k
-        return out
 
 
 def runs(mask: NDArray[np.bool_]) -> Runs:
@@ -72,20 +64,3 @@ def runs(mask: NDArray[np.bool_]) -> Runs:
         stop=ec.astype(np.int64),
         shape=shape,
     )
-
-
-def spread(values: NDArray, r: Runs, fill: float = np.nan) -> NDArray[np.float64]:
-    """Broadcast one value per run onto the cells the run covers.
-
-    Args:
-        values: One value per run.
-        r: The runs.
-        fill: Value of cells outside every run.
-
-    Returns:
-        Array shaped like the mask.
-    """
-    out = np.full(r.shape, fill, dtype=float)
-    rows, cols, k = r.cells()
-    out[rows, cols] = np.asarray(values, dtype=float)[k]
-    return out

@@ -22,6 +22,8 @@ import pandas as pd
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from markets.efficiency import CATEGORIES
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -390,8 +392,6 @@ def register_configs() -> None:
     cs.store(group="efficiency", name="efficiency_schema", node=EfficiencyConfig)
 
 
-_CATEGORIES = ("encouraged", "permitted", "restricted", "eliminated")
-
 #: Nested schemas: (parent schema, field) → schema of the field (or of its values).
 _SUBSCHEMAS: dict[tuple[type, str], type] = {
     (Config, "phase"): PhaseConfig,
@@ -500,8 +500,8 @@ def validate(cfg: DictConfig | Config) -> None:
             _positive(f"{key}.{sub}", getattr(ind, sub), allow_zero=True)
         if len(ind.class_weights) != 5 or min(ind.class_weights) < 0 or sum(ind.class_weights) <= 0:
             raise ConfigError(f"{key}.class_weights: needs 5 non-negative weights, not all 0")
-        if ind.category not in _CATEGORIES:
-            raise ConfigError(f"{key}.category={ind.category!r}: must be one of {_CATEGORIES}")
+        if ind.category not in CATEGORIES:
+            raise ConfigError(f"{key}.category={ind.category!r}: must be one of {CATEGORIES}")
     if sum(i.share for i in p.industries.values()) <= 0:
         raise ConfigError("park.industries.*.share: at least one share must be positive")
 
@@ -541,13 +541,13 @@ def validate(cfg: DictConfig | Config) -> None:
     _positive("orderly.unserved_penalty_cny_per_kwh", o.unserved_penalty_cny_per_kwh)
 
     e = c.efficiency
-    for cat in _CATEGORIES:
+    for cat in CATEGORIES:
         if cat not in e.surcharges_cny_per_kwh:
             raise ConfigError(f"efficiency.surcharges_cny_per_kwh: missing category {cat!r}")
     for cat in e.surcharges_cny_per_kwh:
-        if cat not in _CATEGORIES:
+        if cat not in CATEGORIES:
             raise ConfigError(
-                f"efficiency.surcharges_cny_per_kwh.{cat}: unknown category; allowed: {_CATEGORIES}"
+                f"efficiency.surcharges_cny_per_kwh.{cat}: unknown category; allowed: {CATEGORIES}"
             )
     _positive("efficiency.threshold_months_mean", e.threshold_months_mean)
     _fraction("efficiency.consider_prob", e.consider_prob)

@@ -22,7 +22,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from markets import efficiency as eff
-from simulation.population import CATEGORIES
 
 if TYPE_CHECKING:
     from simulation.model import ParkModel
@@ -61,7 +60,7 @@ class EfficiencyService:
             )
             for name, m in cfg.measures.items()
         )
-        self.standby = np.array([bool(m.standby) for m in cfg.measures.values()], dtype=bool)
+        self.standby = np.array([m.standby for m in self.measures], dtype=bool)
         n_m = len(self.measures)
         self.installed = np.zeros((n, n_m), dtype=bool)
         self.install_day = np.full((n, n_m), -1, dtype=np.int64)
@@ -70,7 +69,7 @@ class EfficiencyService:
             if self.enabled
             else np.full(n, cfg.threshold_months_mean)
         )
-        categories = np.asarray(CATEGORIES, dtype=object)[pop.category]
+        categories = np.asarray(eff.CATEGORIES, dtype=object)[pop.category]
         self.surcharge_rate = (
             eff.differential_surcharge_cny_per_kwh(categories, dict(cfg.surcharges_cny_per_kwh))
             if self.enabled

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from simulation.outputs import write_atomic
 
 if TYPE_CHECKING:
     from simulation.model import ParkModel
@@ -47,8 +48,5 @@ def run_figures(model: ParkModel, fig_dir: Path) -> None:
     ax.legend(loc="upper right", ncol=4, fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    tmp = fig_dir / f".load_vs_capacity.png.tmp-{os.getpid()}.png"
-    fig.savefig(tmp, dpi=110)
+    write_atomic(fig_dir / "load_vs_capacity.png", lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
-    os.replace(tmp, fig_dir / "load_vs_capacity.png")

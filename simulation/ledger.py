@@ -36,11 +36,6 @@ class Ledger:
         self._chunks: list[tuple[NDArray, NDArray, NDArray, NDArray, str]] = []
         self.max_abs_residual_cny: float = 0.0
 
-    @property
-    def n_users(self) -> int:
-        """Number of user accounts registered at construction."""
-        return sum(1 for n in self._names if n.startswith("user:"))
-
     def account(self, name: str) -> int:
         """Return the id of a named account, registering it on first use."""
         if name not in self._ids:
@@ -104,15 +99,6 @@ class Ledger:
     def user_balances(self, n_users: int) -> NDArray[np.float64]:
         """Balances of the first ``n_users`` accounts (the users), CNY."""
         return self._balances[:n_users].copy()
-
-    def total(self, purpose: str, payee: str | None = None) -> float:
-        """Sum of amounts posted for a purpose (optionally to one payee), CNY."""
-        pid = self._ids.get(payee) if payee is not None else None
-        out = 0.0
-        for _, _, pe, amt, pur in self._chunks:
-            if pur == purpose:
-                out += float(amt.sum() if pid is None else amt[pe == pid].sum())
-        return out
 
     def to_frame(self) -> pd.DataFrame:
         """All rows as a DataFrame with account names (categorical)."""

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from agents.grid_company import DayDispatch, GridCompany
 from agents.park_user import ParkUser
-from markets.orderly import loss_cny_per_kwh
+from markets.orderly import loss_cny_per_kwh, restart_cost_applies
 from simulation.efficiency import EfficiencyService
 from simulation.ledger import Ledger
 from simulation.platform import InformationPlatform
@@ -164,7 +164,7 @@ class ParkModel(mesa.Model):
         # Loss of load: notice model per curtailed kWh, restart cost per short-notice call.
         c = loss_cny_per_kwh(pop.voll_cny_per_kwh[rows], pop.rho[rows], disp.lead_h)
         s_rows = rows[disp.start]
-        restart = disp.lead_h[disp.start] < pop.shutdown_h[s_rows]
+        restart = restart_cost_applies(disp.lead_h[disp.start], pop.shutdown_h[s_rows])
         loss = np.bincount(rows, c * kwh, minlength=n) + np.bincount(
             s_rows, restart * pop.restart_cost_cny[s_rows], minlength=n
         )

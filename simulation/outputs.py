@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from markets.orderly import jain_index
+
 if TYPE_CHECKING:
     from simulation.model import ParkModel
 
@@ -63,16 +65,9 @@ def write_atomic(path: Path, writer: Callable[[Path], None]) -> None:
             tmp.unlink()
 
 
-def jain_index(shares: np.ndarray) -> float:
-    """Jain's fairness index (Σs)² / (n Σs²), 1.0 when all shares are 0.
-
-    References:
-        Jain, Chiu & Hawe (1984), DEC-TR-301.
-    """
-    s = np.asarray(shares, dtype=float)
-    if s.size == 0 or not np.any(s > 0):
-        return 1.0
-    return float(s.sum() ** 2 / (s.size * np.square(s).sum()))
+def capacity_violation(served_kw: np.ndarray, capacity_kw: np.ndarray) -> np.ndarray:
+    """Intervals whose served park load exceeds capacity beyond float tolerance."""
+    return served_kw > capacity_kw * (1 + 1e-9) + 1e-6
 
 
 def compute_kpis(model: ParkModel) -> dict[str, float]:
@@ -98,7 +93,7 @@ def compute_kpis(model: ParkModel) -> dict[str, float]:
         shares = np.where(demand_user > 0, curtailed_user / demand_user, 0.0)
     peak = float(iv["served_kw"].max()) if iv["served_kw"].size else 0.0
     cap = iv["capacity_kw"]
-    violations = int(np.count_nonzero(iv["served_kw"] > cap * (1 + 1e-9) + 1e-6))
+    violations = int(np.count_nonzero(capacity_violation(iv["served_kw"], cap)))
     user_cost = float(-model.ledger.user_balances(pop.n_users).sum())
     output = float(rec.user_totals("output_cny").sum())
     kgce = float(model.cfg.efficiency.kgce_per_kwh)
@@ -147,7 +142,9 @@ def _interval_frame(model: ParkModel) -> pd.DataFrame:
     for k, v in rec.intervals.items():
         frame[k] = v[:days].ravel()
     frame["tariff_cny_per_kwh"] = np.tile(model.grid.tariff_cny_per_kwh, days)
-    frame["capacity_violation"] = frame["served_kw"] > frame["capacity_kw"] * (1 + 1e-9) + 1e-6
+    frame["capacity_violation"] = capacity_violation(
+        frame["served_kw"].to_numpy(), frame["capacity_kw"].to_numpy()
+    )
     return frame
 
 

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["Population", "build_population", "industry_shapes"]
+from markets.efficiency import CATEGORIES
 
-CATEGORIES: tuple[str, ...] = ("encouraged", "permitted", "restricted", "eliminated")
+__all__ = ["Population", "build_population", "industry_shapes"]
 
 
 def _hour_to_time(hour: float) -> dt.time:

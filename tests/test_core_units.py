@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.arrays import runs, spread
+from simulation.arrays import runs
 from simulation.ledger import Ledger
 from simulation.platform import InformationPlatform
 
@@ -43,12 +43,14 @@ def test_platform_lead_time_and_switch():
     assert len(on.to_frame()) == 4
 
 
-def test_runs_and_spread():
+def test_runs_and_cells():
     mask = np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], dtype=bool)
     r = runs(mask)
     assert r.user.tolist() == [0, 0, 1]
     assert r.start.tolist() == [1, 4, 0]
     assert r.stop.tolist() == [3, 5, 5]
-    out = spread(np.array([10.0, 20.0, 30.0]), r, fill=0.0)
+    rows, cols, k = r.cells()
+    out = np.zeros(mask.shape)
+    out[rows, cols] = np.array([10.0, 20.0, 30.0])[k]
     np.testing.assert_array_equal(out[0], [0, 10, 10, 0, 20])
     np.testing.assert_array_equal(out[1], [30] * 5)
