@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.outputs import write_atomic
+from simulation.io import write_atomic
 
 __all__ = ["kpi_bars"]
 

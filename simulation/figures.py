@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.outputs import write_atomic
+from simulation.io import write_atomic
 
 if TYPE_CHECKING:
     from simulation.model import ParkModel

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from markets.orderly import jain_index
+from simulation.io import write_atomic
 
 if TYPE_CHECKING:
     from simulation.model import ParkModel
 
-__all__ = ["KPI_NAMES", "compute_kpis", "write_atomic", "write_outputs"]
+__all__ = ["KPI_NAMES", "compute_kpis", "write_outputs"]
 
 #: KPIs every run reports (0 where a phase does not produce one).
 KPI_NAMES: tuple[str, ...] = (
@@ -46,23 +45,6 @@ KPI_NAMES: tuple[str, ...] = (
     "ledger_residual_cny",
     "energy_residual_kwh",
 )
-
-
-def write_atomic(path: Path, writer: Callable[[Path], None]) -> None:
-    """Write a file through a temporary sibling, then rename it into place.
-
-    Args:
-        path: Final path.
-        writer: Called with the temporary path; must write the whole file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def capacity_violation(served_kw: np.ndarray, capacity_kw: np.ndarray) -> np.ndarray:
