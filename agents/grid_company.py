@@ -17,23 +17,27 @@ References:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from agents.park_user import ParkUser
+from markets._arrays import Runs, runs
 from markets.orderly import loss_cny_per_kwh, restart_cost_applies, schedule
-from simulation.arrays import Runs, runs
 
 if TYPE_CHECKING:
-    from simulation.model import ParkModel
+    from agents._model import ModelView
 
 __all__ = ["DayDispatch", "GridCompany", "WeekPlan"]
 
+_log = logging.getLogger("parksim")
 _H = np.timedelta64(3600 * 10**9, "ns")
+_DAY = np.timedelta64(86_400 * 10**9, "ns")
 
 
 @dataclass(frozen=True)
@@ -86,17 +90,34 @@ class DayDispatch:
 
 
 class GridCompany(mesa.Agent):
-    """The park's grid company (one agent).
+    """The park's grid company (one agent; the ``grid`` module, always on).
+
+    Stages: ``start`` (the first week's plan, issued before the run),
+    ``week_plan``, ``publish`` (reminders), ``dispatch`` (enforcement and
+    shedding), ``settle`` (catalog-tariff accruals of the users it supplies,
+    penalties, its energy purchases), ``month_close`` (posts its bills and its
+    purchases), ``collect`` (rotation history).
 
     Args:
         model: The park model.
     """
 
-    model: ParkModel
+    KPIS: ClassVar[tuple[str, ...]] = (
+        "penalty_cny",
+        "grid_company_profit_cny",
+        "orderly_plan_weeks",
+        "orderly_plan_gap_max",
+        "orderly_plan_time_limited_weeks",
+    )
+    INTERVAL_FIELDS: ClassVar[tuple[str, ...]] = ("tariff_cny_per_kwh",)
 
-    def __init__(self, model: ParkModel) -> None:
+    model: ModelView
+
+    def __init__(self, model: Any) -> None:
         super().__init__(model)
+        self.external = model.ledger.account("external")
         self.account = model.ledger.account("grid")
+        self._purchase_kwh = np.zeros(1)
         pop = model.pop
         ipd = model.ipd
         weekday = pop.expected_load_kw(weekend=False).sum(axis=0)
@@ -112,13 +133,108 @@ class GridCompany(mesa.Agent):
             hours
         ]
 
+    # ------------------------------------------------------------------ stages
+    def start(self, today: Any) -> None:
+        """Issue the first week's plan, published ``plan_lead_days`` before the run starts."""
+        lead = self.model.cfg.platform.plan_lead_days * _DAY
+        self.plan_week(0, sent_at=self.model.clock.time_of(0, 0) - lead)
+
+    def week_plan(self, today: Any) -> None:
+        """On the first day of a week, plan the next week (published ``plan_lead_days`` ahead)."""
+        m = self.model
+        first = today.day + 7
+        if first < m.n_days:
+            lead = m.cfg.platform.plan_lead_days * _DAY
+            self.plan_week(first, sent_at=m.clock.time_of(first, 0) - lead)
+
+    def publish(self, today: Any) -> None:
+        """Reminders for tomorrow's planned calls."""
+        self.publish_day(today.day)
+
+    def dispatch(self, today: Any) -> None:
+        """Enforce the plan on today's demand and shed what remains over capacity."""
+        disp = self.dispatch_day(today.day, today.demand_kw)
+        today.dispatch = disp
+        today.record_intervals(capacity_kw=disp.capacity_kw, failure_kw=disp.failure_kw)
+
+    def settle(self, today: Any) -> None:
+        """Accrue the catalog bills of the users it supplies; post penalties; buy energy.
+
+        References:
+            Catalog time-of-use tariff (conf ``grid.tariff_cny_per_kwh_by_hour``);
+            penalties for ignored instructions (NDRC 2011 orderly-use measures).
+        """
+        m = self.model
+        served_kw = today.served_kw
+        own = m.pop.supplier == 0
+        tariff = self.tariff_cny_per_kwh
+        if own.all():
+            tariff_cny = served_kw @ tariff * m.interval_h
+        else:
+            tariff_cny = np.where(own, served_kw @ tariff * m.interval_h, 0.0)
+        m.billing.accrue("grid", self.account, "tariff", tariff_cny)
+        self._purchase_kwh += m.energy.supply_kw("grid_catalog").sum() * m.interval_h
+        penalty_cny = today.dispatch.penalty_kwh * m.cfg.grid.penalty_cny_per_kwh
+        if penalty_cny.any():
+            payers = np.flatnonzero(penalty_cny)
+            m.ledger.post(
+                m.clock.time_of(today.day, m.ipd - 1),
+                payers,
+                self.account,
+                penalty_cny[payers],
+                "penalty",
+            )
+        today.record_users(penalty_cny=penalty_cny)
+        today.record_intervals(tariff_cny_per_kwh=tariff)
+
+    def month_close(self, today: Any) -> None:
+        """Post the month's bills it collects and its energy purchases."""
+        m = self.model
+        when = m.clock.time_of(today.day, 0)
+        m.billing.post(when, "grid")
+        m.ledger.post(
+            when,
+            self.account,
+            self.external,
+            self._purchase_kwh[0] * m.cfg.grid.purchase_cny_per_kwh,
+            "energy_purchase",
+        )
+        self._purchase_kwh[:] = 0.0
+
+    def collect(self, today: Any) -> None:
+        """Carry the day's curtailed shares into the rotation; drop finished weeks."""
+        met = today.metered
+        self.record_history(met.demand_kwh, met.curtailed_kwh)
+        self.prune(today.day + 1)
+
+    # ------------------------------------------------------------------ outputs
+    def kpis(self) -> dict[str, float]:
+        """Orderly-plan, penalty and profit KPIs."""
+        stats = self.plan_stats
+        return {
+            "penalty_cny": float(self.model.rec.user_totals("penalty_cny").sum()),
+            "grid_company_profit_cny": self.model.ledger.balance("grid"),
+            "orderly_plan_weeks": float(len(stats)),
+            "orderly_plan_gap_max": float(max((s["gap"] for s in stats), default=0.0)),
+            "orderly_plan_time_limited_weeks": float(
+                sum(s["status"] == "time_limit" for s in stats)
+            ),
+        }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``plans``: one row per weekly plan (method, status, gap, objective, time)."""
+        plans = pd.DataFrame(self.plan_stats)
+        if plans.empty:
+            plans = pd.DataFrame(columns=["week_start", "method", "status", "gap", "solve_time_s"])
+        return {"plans": plans}
+
     # ------------------------------------------------------------------ capacity
     def planned_capacity_kw(self, day: int) -> NDArray[np.float64]:
         """Capacity of a day known in advance (peak-regulation limits), kW per interval."""
         cfg = self.model.cfg.grid.peak_regulation
         ipd = self.model.ipd
         cap = np.full(ipd, self.installed_kw)
-        date = self.model.date_of(day)
+        date = self.model.clock.date_of(day)
         if (
             cfg.enabled
             and date.weekday() in cfg.weekdays
@@ -210,7 +326,7 @@ class GridCompany(mesa.Agent):
         days = [first_day + d for d in range(7)]
         margin = 1.0 + m.cfg.orderly.forecast_margin
         loads = np.concatenate(
-            [m.pop.expected_load_kw(m.is_weekend(d)) * margin for d in days], axis=1
+            [m.pop.expected_load_kw(m.clock.is_weekend(d)) * margin for d in days], axis=1
         )
         capacity = np.concatenate([self.planned_capacity_kw(d) for d in days])
         notice_h = (
@@ -220,7 +336,7 @@ class GridCompany(mesa.Agent):
         )
         plan = self._schedule(loads, capacity, notice_h)
         stats = {
-            "week_start": m.date_of(first_day),
+            "week_start": m.clock.date_of(first_day),
             "method": plan.method,
             "status": plan.status,
             "gap": float(plan.gap),
@@ -233,13 +349,21 @@ class GridCompany(mesa.Agent):
             "jain": float(plan.jain),
         }
         self.plan_stats.append(stats)
+        if plan.status == "time_limit":
+            _log.warning(
+                "orderly plan for the week of %s stopped at the HiGHS time limit "
+                "(orderly.time_limit_s=%s): the plan, and so the results, depend on "
+                "this machine's speed",
+                stats["week_start"],
+                m.cfg.orderly.time_limit_s,
+            )
         week = WeekPlan(first_day, plan.curtail.copy(), m.pop.block_kw.copy(), stats)
         self.plans[first_day] = week
         r = runs(plan.curtail)
         if len(r) == 0:
             return
-        starts = m.time_of(first_day, r.start)
-        ends = m.time_of(first_day, r.stop)
+        starts = m.clock.time_of(first_day, r.start)
+        ends = m.clock.time_of(first_day, r.stop)
         m.platform.publish(
             sent_at, starts, "grid", r.user, "plan", quantity=week.block_kw[r.user], until=ends
         )
@@ -247,7 +371,7 @@ class GridCompany(mesa.Agent):
     def plan_of_day(self, day: int) -> NDArray[np.bool_]:
         """Planned curtailment mask of one day ``(n_users, ipd)`` (all False if none)."""
         m = self.model
-        week_start = day - (day % 7)
+        week_start = m.clock.week_start(day)
         plan = self.plans.get(week_start)
         if plan is None:
             return np.zeros((m.pop.n_users, m.ipd), dtype=bool)
@@ -265,7 +389,7 @@ class GridCompany(mesa.Agent):
         for d in ([day] if day == 0 else []) + [day + 1]:
             r = runs(self.plan_of_day(d))
             if len(r):
-                starts = m.time_of(d, r.start)
+                starts = m.clock.time_of(d, r.start)
                 m.platform.publish(
                     starts - lead,
                     starts,
@@ -273,12 +397,13 @@ class GridCompany(mesa.Agent):
                     r.user,
                     "reminder",
                     quantity=m.pop.block_kw[r.user],
-                    until=m.time_of(d, r.stop),
+                    until=m.clock.time_of(d, r.stop),
                 )
 
     def prune(self, day: int) -> None:
         """Drop plans of weeks that have ended."""
-        for start in [s for s in self.plans if s + 7 <= day]:
+        current = self.model.clock.week_start(day)
+        for start in [s for s in self.plans if s < current]:
             del self.plans[start]
 
     # ------------------------------------------------------------------ dispatch
@@ -287,7 +412,7 @@ class GridCompany(mesa.Agent):
         if len(r) == 0:
             return
         lead = np.timedelta64(int(m.cfg.platform.notice_lead_min * 60 * 10**9), "ns")
-        starts = m.time_of(day, r.start)
+        starts = m.clock.time_of(day, r.start)
         m.platform.publish(
             starts - lead,
             starts,
@@ -295,7 +420,7 @@ class GridCompany(mesa.Agent):
             r.user,
             kind,
             quantity=m.pop.block_kw[r.user],
-            until=m.time_of(day, r.stop),
+            until=m.clock.time_of(day, r.stop),
         )
 
     def dispatch_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
@@ -324,7 +449,7 @@ class GridCompany(mesa.Agent):
         same_day = np.zeros_like(planned)
         if first >= 0 and known and m.cfg.phase.orderly_plan:
             # Same-day plan on the forecast, for the failure known at 00:00.
-            forecast = pop.expected_load_kw(m.is_weekend(day)) * (
+            forecast = pop.expected_load_kw(m.clock.is_weekend(day)) * (
                 1.0 + m.cfg.orderly.forecast_margin
             )
             kept = np.where(planned, forecast - np.minimum(pop.block_kw[:, None], forecast), 0.0)
@@ -335,18 +460,18 @@ class GridCompany(mesa.Agent):
             r_sd = runs(same_day)
             if len(r_sd):
                 m.platform.publish(
-                    m.time_of(day, 0),
-                    m.time_of(day, r_sd.start),
+                    m.clock.time_of(day, 0),
+                    m.clock.time_of(day, r_sd.start),
                     "grid",
                     r_sd.user,
                     "same_day_plan",
                     quantity=pop.block_kw[r_sd.user],
-                    until=m.time_of(day, r_sd.stop),
+                    until=m.clock.time_of(day, r_sd.stop),
                 )
         instructed = planned | same_day if same_day.any() else planned
         r_inst = runs(instructed)
         self._notify(day, r_inst)
-        complied = m.decide_compliance()
+        complied = ParkUser.decide_compliance(n, float(m.cfg.grid.compliance_prob), m.rng)
         block = pop.block_kw
         rows, cols, k = r_inst.cells()
         kw = np.minimum(block[rows], demand_kw[rows, cols])
@@ -359,7 +484,7 @@ class GridCompany(mesa.Agent):
         penalty_kwh = np.bincount(rows[~comp], block[rows[~comp]] * dt_h, minlength=n)
         # Notice lead: read back from the platform for followed calls; 15 minutes
         # for the calls the grid company had to shed.
-        tau_run = m.platform.lead_time_h(r_inst.user, m.time_of(day, r_inst.start))
+        tau_run = m.platform.lead_time_h(r_inst.user, m.clock.time_of(day, r_inst.start))
         lead = np.where(comp, tau_run[k], notice_h)
         shed = ~comp
         # Emergency shedding of any remaining excess, 15-minute notice.

@@ -9,14 +9,14 @@ decisions taken at most once a month per user are agent methods
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from simulation.model import ParkModel
+    from agents._model import ModelView
 
 __all__ = ["ParkUser"]
 
@@ -29,9 +29,9 @@ class ParkUser(mesa.Agent):
         row: Index of this user in the population arrays.
     """
 
-    model: ParkModel
+    model: ModelView
 
-    def __init__(self, model: ParkModel, row: int) -> None:
+    def __init__(self, model: Any, row: int) -> None:
         super().__init__(model)
         self.row = row
 
@@ -72,11 +72,14 @@ class ParkUser(mesa.Agent):
     def consider_measures(self) -> None:
         """Monthly decision whether to install the best recommended measure.
 
-        The probability comes from the efficiency module's logit on payback
-        against the user's threshold, raised by a diagnostic report and by
-        peers' adoption (``markets.efficiency.adoption_probability``).
+        The probability comes from the ESCO's offer: a logit on payback against
+        the user's threshold, raised by a diagnostic report and by peers'
+        adoption (``markets.efficiency.adoption_probability``); the user draws
+        from the model's generator and accepts or not.
         """
-        eff = self.model.efficiency
-        if eff is None:
+        esco = self.model.module("esco")
+        p_adopt = esco.offer(self.row)
+        if p_adopt is None:
             return
-        eff.user_decides(self.row)
+        if self.model.rng.random() < p_adopt:
+            esco.accept(self.row)

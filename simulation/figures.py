@@ -35,7 +35,7 @@ def run_figures(model: ParkModel, fig_dir: Path) -> None:
     rec = model.rec
     days = rec.days_recorded
     iv = {k: v[:days].ravel() for k, v in rec.intervals.items()}
-    t = model.time_of(0, np.arange(days * model.ipd))
+    t = model.clock.time_of(0, np.arange(days * model.ipd))
     fig, ax = plt.subplots(figsize=(10, 4))
     ax.plot(t, iv["demand_kw"] / 1e3, lw=0.8, label="demand")
     ax.plot(t, iv["served_kw"] / 1e3, lw=0.8, label="served")

@@ -110,6 +110,8 @@ class Population:
         standby_kw: Off-hours standby waste, kW (0 for clean users).
         saving_factor: Multiplier on load from installed measures (1 = none).
         peak_saving_kw: Working-hours reduction from installed measures, kW.
+        supplier: Who supplies and bills each user: 0 = the grid company at the
+            catalog tariff, 1 = the sales agent, 2 + k = retailer k.
     """
 
     industry_names: tuple[str, ...]
@@ -132,6 +134,7 @@ class Population:
     standby_kw: NDArray[np.float64]
     saving_factor: NDArray[np.float64] = field(default_factory=lambda: np.ones(0))
     peak_saving_kw: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    supplier: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_users(self) -> int:
@@ -271,4 +274,5 @@ def build_population(park: Any, intervals_per_day: int, rng: np.random.Generator
         standby_kw=standby_kw,
         saving_factor=np.ones(n),
         peak_saving_kw=np.zeros(n),
+        supplier=np.zeros(n, dtype=np.int64),
     )

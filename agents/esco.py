@@ -1,13 +1,16 @@
-"""Efficiency service: monthly diagnostics, saving measures, adoption, surcharges.
+"""The energy-service company (ESCO): diagnostics, saving measures, capex, surcharges.
 
-The grid company's free diagnostics run in every phase (a monthly report per
-user on the platform: benchmark ratio against the peer median intensity,
-off-hours base-load ratio, flags). With the ``efficiency`` module on, the
-reports also recommend the measure with the shortest payback, users decide
-monthly whether to install it (``ParkUser.consider_measures``), capex is paid
-to an energy-service company (``esco``) account, installed measures change
-the users' load arrays from the installation date, and restricted and
-eliminated industries pay differential surcharges.
+The ``esco`` module is on whenever diagnostics are (``efficiency.diagnostics``,
+every phase by default) or the efficiency phase is (``phase.efficiency``).
+Each month it diagnoses every user from the shared monthly meter (benchmark
+ratio against the peer median intensity, off-hours base-load ratio, flags)
+and the grid company publishes the reports on the platform. With
+``phase.efficiency`` on, the reports also recommend the measure with the
+shortest payback, each user decides whether to install it (the user's rule,
+``ParkUser.consider_measures``), capex is paid to the ``esco`` account,
+installed measures change the users' load arrays from the installation date,
+and restricted and eliminated industries accrue differential surcharges on
+the grid company's bill.
 
 References:
     DESIGN.md "Efficiency"; the rules themselves are in ``markets.efficiency``.
@@ -15,29 +18,49 @@ References:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import mesa
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from agents.park_user import ParkUser
 from markets import efficiency as eff
 
 if TYPE_CHECKING:
-    from simulation.model import ParkModel
+    from agents._model import ModelView
 
-__all__ = ["EfficiencyService"]
+__all__ = ["EnergyServiceCompany"]
 
 
-class EfficiencyService:
-    """Monthly efficiency management bound to a model.
+class EnergyServiceCompany(mesa.Agent):
+    """The park's energy-service company (one agent; the ``esco`` module).
+
+    Stages: ``month_close`` (diagnose last month, recommend, users adopt, capex),
+    ``settle`` (differential surcharges accrued on the grid company's bill).
 
     Args:
-        model: The park model (owns the population, ledger, platform and generator).
+        model: The park model.
     """
 
-    def __init__(self, model: ParkModel) -> None:
-        self.model = model
+    KPIS: ClassVar[tuple[str, ...]] = (
+        "energy_intensity_base_tce_per_10k_cny",
+        "energy_intensity_last_month_tce_per_10k_cny",
+        "energy_intensity_target_tce_per_10k_cny",
+        "energy_intensity_gap_to_target",
+        "measures_adopted",
+        "adopter_share",
+        "efficiency_capex_cny",
+        "differential_surcharge_cny",
+        "diagnostic_reports",
+        "users_flagged_last_month",
+    )
+
+    model: ModelView
+
+    def __init__(self, model: Any) -> None:
+        super().__init__(model)
         cfg = model.cfg.efficiency
         pop = model.pop
         n = pop.n_users
@@ -75,7 +98,7 @@ class EfficiencyService:
             if self.enabled
             else np.zeros(n)
         )
-        self._reset_month()
+        self.external = model.ledger.account("external")
         self.base_intensity: float | None = None
         self.intensity_history: list[tuple[int, float]] = []
         self.reports_sent = 0
@@ -88,57 +111,42 @@ class EfficiencyService:
         self._eval: Any = None
         self._adopt_now = np.zeros(n, dtype=bool)
 
-    # ------------------------------------------------------------------ metering
-    def _reset_month(self) -> None:
-        n = self.model.pop.n_users
-        self.m_energy_kwh = np.zeros(n)
-        self.m_output_cny = np.zeros(n)
-        self.m_off_kw = np.zeros(n)
-        self.m_work_kw = np.zeros(n)
-        self.m_off_count = 0.0
-        self.m_work_count = np.zeros(n)
-        self.m_days = 0
+    # ------------------------------------------------------------------ stages
+    def settle(self, today: Any) -> None:
+        """Accrue today's differential surcharges (efficiency phase) on the grid's bill.
 
-    def surcharge_cny(self, served_kwh: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Differential surcharge for a day's served energy, CNY per user."""
-        out = self.surcharge_rate * served_kwh
+        References:
+            NDRC differential electricity prices for restricted and eliminated
+            industries (conf ``efficiency.surcharges_cny_per_kwh``).
+        """
+        if not self.enabled:
+            return
+        out = self.surcharge_rate * today.metered.served_kwh
         self.surcharge_total_cny += float(out.sum())
-        return out
+        self.model.billing.accrue("grid", self.external, "differential_surcharge", out)
 
-    def accumulate(
-        self,
-        demand_kw: NDArray[np.float64],
-        served_kwh: NDArray[np.float64],
-        output_cny: NDArray[np.float64],
-    ) -> None:
-        """Add a day's metering to the month's totals (weekday loads for base load)."""
-        self.m_energy_kwh += served_kwh
-        self.m_output_cny += output_cny
-        self.m_days += 1
-        model = self.model
-        if not model.is_weekend(model.day):
-            working = model.pop.working
-            self.m_off_kw += (demand_kw * ~working).sum(axis=1)
-            self.m_work_kw += (demand_kw * working).sum(axis=1)
-            self.m_work_count += working.sum(axis=1)
-            self.m_off_count += 1.0
+    def month_close(self, today: Any) -> None:
+        """Diagnose last month, recommend and let users adopt (first day of a month)."""
+        if not today.final:
+            self.monthly(today.day)
 
     # ------------------------------------------------------------------ monthly work
     def monthly(self, day: int) -> None:
         """Diagnose last month, recommend and let users adopt (first day of a month)."""
         model = self.model
-        if day == 0 or not model.is_first_of_month(day) or self.m_days < 7:
+        month = model.meter.last
+        if month is None or month.days < 7:
             return
         pop = model.pop
         cfg = self.cfg
-        sent_at = model.time_of(day, 0)
-        energy = self.m_energy_kwh
-        output = np.maximum(self.m_output_cny, 1e-9)
+        sent_at = model.clock.time_of(day, 0)
+        energy = month.energy_kwh
+        output = np.maximum(month.output_cny, 1e-9)
         ipd = model.ipd
-        off_n = np.maximum((ipd - pop.working.sum(axis=1)) * self.m_off_count, 1.0)
-        work_n = np.maximum(self.m_work_count, 1.0)
-        off_mean = self.m_off_kw / off_n
-        work_mean = self.m_work_kw / work_n
+        off_n = np.maximum((ipd - pop.working.sum(axis=1)) * month.off_count, 1.0)
+        work_n = np.maximum(month.work_count, 1.0)
+        off_mean = month.off_kw_sum / off_n
+        work_mean = month.work_kw_sum / work_n
         has_off = pop.working.sum(axis=1) < ipd
         blr = np.where(has_off & (work_mean > 0), off_mean / np.maximum(work_mean, 1e-12), 0.0)
         diag = eff.diagnose(
@@ -168,7 +176,7 @@ class EfficiencyService:
             }
         )
         if self.enabled and self.measures:
-            self._evaluate(day, energy)
+            self._evaluate(day, energy, month.days)
             names = np.asarray([m.name for m in self.measures] + [""], dtype=object)
             best = self._best
             report["recommended_measure"] = names[best]
@@ -180,19 +188,18 @@ class EfficiencyService:
             report["payback_months"] = np.where(np.isfinite(payback), payback, -1.0)
         received = np.zeros(pop.n_users, dtype=bool)
         if cfg.diagnostics:
-            delivered = model.grid_reports(sent_at, report)
+            delivered = model.module("grid").publish_reports(sent_at, report)
             self.reports_sent += delivered
             received[:] = delivered > 0
         if self.enabled and self.measures:
             self._adoption(day, received)
-        self._reset_month()
 
-    def _evaluate(self, day: int, month_energy_kwh: NDArray[np.float64]) -> None:
+    def _evaluate(self, day: int, month_energy_kwh: NDArray[np.float64], days: int) -> None:
         model = self.model
         pop = model.pop
         cfg = self.cfg
-        annual = month_energy_kwh * 365.0 / max(self.m_days, 1)
-        price = model.grid.tariff_cny_per_kwh.mean()
+        annual = month_energy_kwh * 365.0 / max(days, 1)
+        price = model.module("grid").tariff_cny_per_kwh.mean()
         off_h_per_year = (~pop.working).sum(axis=1) * model.interval_h * 365.0
         ev = eff.evaluate_measures(
             self.measures,
@@ -236,16 +243,14 @@ class EfficiencyService:
             considered=consider,
         )
         self._adopt_now = np.zeros(n, dtype=bool)
-        # Each user decides once this month (agent method, random order).
-        from agents.park_user import ParkUser
-
+        # Each user decides once this month (the user's rule, in random order).
         model.agents_by_type[ParkUser].shuffle_do("consider_measures")
         adopters = np.flatnonzero(self._adopt_now & (best >= 0))
         capex = self._eval.capex_cny
         names = [m.name for m in self.measures]
         plan = pd.DataFrame(
             {
-                "date": np.repeat(model.time_of(day, 0), n),
+                "date": np.repeat(model.clock.time_of(day, 0), n),
                 "user": rows,
                 "industry": self.industry.astype(str),
                 "recommended_measure": np.asarray([*names, ""], dtype=object)[best],
@@ -267,15 +272,23 @@ class EfficiencyService:
         amount = capex[adopters, j]
         self.capex_cny += float(amount.sum())
         model.ledger.post(
-            model.time_of(day, 0), adopters, model.ledger.account("esco"), amount, "measure_capex"
+            model.clock.time_of(day, 0),
+            adopters,
+            model.ledger.account("esco"),
+            amount,
+            "measure_capex",
         )
         self._apply_measures(adopters)
 
-    def user_decides(self, row: int) -> None:
-        """One user's monthly adoption draw (called by ``ParkUser.consider_measures``)."""
+    def offer(self, row: int) -> float | None:
+        """This month's adoption probability of a user's recommended measure (None: no offer)."""
         if self._best[row] < 0:
-            return
-        self._adopt_now[row] = self.model.rng.random() < self._p_adopt[row]
+            return None
+        return float(self._p_adopt[row])
+
+    def accept(self, row: int) -> None:
+        """Record that a user decided to install its recommended measure this month."""
+        self._adopt_now[row] = True
 
     def _apply_measures(self, rows: NDArray[np.int64]) -> None:
         pop = self.model.pop
@@ -327,12 +340,12 @@ class EfficiencyService:
             "users_flagged_last_month": float(self.flagged_last),
         }
 
-    def plans_frame(self) -> pd.DataFrame | None:
-        """Each user's monthly saving plan (efficiency phase), or ``None``."""
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``saving_plans``: each user's monthly saving plan (efficiency phase only)."""
         if not self.enabled:
-            return None
+            return {}
         if not self.plans:
-            return pd.DataFrame(
+            empty = pd.DataFrame(
                 columns=[
                     "date",
                     "user",
@@ -345,4 +358,5 @@ class EfficiencyService:
                     "adopted",
                 ]
             )
-        return pd.concat(self.plans, ignore_index=True)
+            return {"saving_plans": empty}
+        return {"saving_plans": pd.concat(self.plans, ignore_index=True)}
