@@ -1,0 +1,144 @@
+"""Config group ``park``: the user population and its industry types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markets.efficiency import CATEGORIES
+from simulation.config._checks import ConfigError, fraction, positive
+
+__all__ = ["IndustryConfig", "ParkConfig", "check"]
+
+
+@dataclass
+class IndustryConfig:
+    """One industry type of park users.
+
+    Load shapes come either from demandlib's industrial step profile
+    (``shape: demandlib`` with working hours and day/night factors) or from a
+    24-value hourly shape in conf (``shape: hourly``).
+
+    Attributes:
+        share: Fraction of the park's users in this industry (shares are normalised).
+        shape: ``demandlib`` or ``hourly``.
+        am_h: Start of the working day, hours (demandlib shape).
+        pm_h: End of the working day, hours (demandlib shape).
+        week_day_factor: demandlib factor for weekday working hours.
+        week_night_factor: demandlib factor for weekday off-hours.
+        weekend_day_factor: demandlib factor for weekend working hours.
+        weekend_night_factor: demandlib factor for weekend off-hours.
+        hourly_shape: 24 relative hourly loads (``shape: hourly``); weekends scaled
+            by ``weekend_scale``.
+        weekend_scale: Weekend load relative to weekdays for ``hourly`` shapes.
+        median_load_kw: Median of the users' mean load, kW (lognormal scale).
+        load_sigma: Log-standard deviation of the users' mean load.
+        shift_h_max: Users' load shapes are shifted by a uniform integer number of
+            hours in [-shift_h_max, shift_h_max].
+        noise_sigma: Log-standard deviation of the daily multiplicative noise
+            per user and interval (mean-one lognormal).
+        voll_cny_per_kwh: Median value of lost load, CNY/kWh (from output value per kWh).
+        voll_sigma: Log-standard deviation of VOLL across users.
+        rho: Notice sensitivity ρ in [0, 1]: share of the loss avoidable with ample notice.
+        shutdown_h: Time needed for an orderly shutdown, h; shorter notice incurs
+            the restart cost.
+        restart_cost_cny_per_kw: Restart cost per kW of curtailed block, CNY/kW.
+        class_weights: Probabilities of interruptibility classes k = 0..4
+            (0 = protected, 4 = restricted first).
+        output_value_cny_per_kwh: Industrial output value per kWh, CNY/kWh.
+        category: Differential-price category (encouraged, permitted, restricted,
+            eliminated).
+        standby_waste_share: Off-hours base load kept running needlessly, as a share
+            of the mean load (what diagnostics can find).
+    """
+
+    share: float = 0.25
+    shape: str = "demandlib"
+    am_h: float = 8.0
+    pm_h: float = 18.0
+    week_day_factor: float = 1.0
+    week_night_factor: float = 0.4
+    weekend_day_factor: float = 0.6
+    weekend_night_factor: float = 0.3
+    hourly_shape: list[float] = field(default_factory=list)
+    weekend_scale: float = 1.0
+    median_load_kw: float = 500.0
+    load_sigma: float = 0.6
+    shift_h_max: int = 1
+    noise_sigma: float = 0.05
+    voll_cny_per_kwh: float = 8.0
+    voll_sigma: float = 0.3
+    rho: float = 0.6
+    shutdown_h: float = 4.0
+    restart_cost_cny_per_kw: float = 2.0
+    class_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.3, 0.2, 0.2])
+    output_value_cny_per_kwh: float = 10.0
+    category: str = "permitted"
+    standby_waste_share: float = 0.0
+
+
+@dataclass
+class ParkConfig:
+    """The park's user population.
+
+    Attributes:
+        name: Label of the park preset.
+        n_users: Number of park users (factories).
+        contracted_margin: Contracted capacity = expected peak × (1 + margin).
+        curtailable_share_by_class: Curtailable block ΔP as a share of the user's
+            mean working-hours load, per interruptibility class k = 0..4.
+        waste_user_share: Fraction of users with standby waste (off-hours load kept on).
+        industries: Industry types by name.
+    """
+
+    name: str = "default"
+    n_users: int = 200
+    contracted_margin: float = 0.2
+    curtailable_share_by_class: list[float] = field(
+        default_factory=lambda: [0.0, 0.2, 0.35, 0.5, 0.7]
+    )
+    waste_user_share: float = 0.2
+    industries: dict[str, IndustryConfig] = field(default_factory=dict)
+
+
+def check(cfg: Any) -> None:
+    """Check the ``park`` group.
+
+    Args:
+        cfg: The whole composed config.
+
+    Raises:
+        ConfigError: Naming the first offending key.
+    """
+    p = cfg.park
+    positive("park.n_users", p.n_users, integer=True)
+    if not p.industries:
+        raise ConfigError("park.industries: at least one industry is required")
+    if len(p.curtailable_share_by_class) != 5:
+        raise ConfigError("park.curtailable_share_by_class: needs 5 values (classes 0..4)")
+    for k, share in enumerate(p.curtailable_share_by_class):
+        fraction(f"park.curtailable_share_by_class[{k}]", share)
+    fraction("park.waste_user_share", p.waste_user_share)
+    positive("park.contracted_margin", p.contracted_margin, allow_zero=True)
+    for name, ind in p.industries.items():
+        key = f"park.industries.{name}"
+        positive(f"{key}.share", ind.share, allow_zero=True)
+        if ind.shape not in ("demandlib", "hourly"):
+            raise ConfigError(f"{key}.shape={ind.shape!r}: must be 'demandlib' or 'hourly'")
+        if ind.shape == "hourly" and len(ind.hourly_shape) != 24:
+            raise ConfigError(f"{key}.hourly_shape: needs 24 values for shape=hourly")
+        if ind.shape == "demandlib" and not 0 <= ind.am_h < ind.pm_h <= 24:
+            raise ConfigError(f"{key}.am_h/pm_h: need 0 <= am_h < pm_h <= 24")
+        positive(f"{key}.median_load_kw", ind.median_load_kw)
+        positive(f"{key}.voll_cny_per_kwh", ind.voll_cny_per_kwh)
+        positive(f"{key}.output_value_cny_per_kwh", ind.output_value_cny_per_kwh)
+        fraction(f"{key}.rho", ind.rho)
+        fraction(f"{key}.standby_waste_share", ind.standby_waste_share)
+        for sub in ("load_sigma", "noise_sigma", "voll_sigma", "shutdown_h"):
+            positive(f"{key}.{sub}", getattr(ind, sub), allow_zero=True)
+        if len(ind.class_weights) != 5 or min(ind.class_weights) < 0 or sum(ind.class_weights) <= 0:
+            raise ConfigError(f"{key}.class_weights: needs 5 non-negative weights, not all 0")
+        if ind.category not in CATEGORIES:
+            raise ConfigError(f"{key}.category={ind.category!r}: must be one of {CATEGORIES}")
+    if sum(i.share for i in p.industries.values()) <= 0:
+        raise ConfigError("park.industries.*.share: at least one share must be positive")

@@ -1,0 +1,32 @@
+"""Config group ``phase``: module switches (a phase is a preset of them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["PhaseConfig", "check"]
+
+
+@dataclass
+class PhaseConfig:
+    """Module switches: a phase is a preset of which modules are on.
+
+    Attributes:
+        name: Phase label written to the outputs (``orderly``, ``efficiency``,
+            ``agency``, ``mature``, or anything for a custom mix).
+        orderly_plan: Administrative weekly orderly-use plan for capacity shortages.
+        efficiency: Efficiency management (diagnostics, measures, differential prices).
+    """
+
+    name: str = "orderly"
+    orderly_plan: bool = True
+    efficiency: bool = False
+
+
+def check(cfg: Any) -> None:
+    """Check the ``phase`` group (nothing beyond its types yet).
+
+    Args:
+        cfg: The whole composed config.
+    """
