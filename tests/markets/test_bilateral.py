@@ -308,7 +308,7 @@ def test_settle_contract_monotone_in_peak_and_deviation(
     results = [settle_contract(lo, energy, exempt_kwh=c, **common) for c in exempts]
     results.sort(key=lambda r: abs(r.deviation_kwh))
     assert results[0].total_cny <= results[1].total_cny + 1e-9 * max(1.0, results[1].total_cny)
-    for r in results + [s_lo, s_hi]:
+    for r in [*results, s_lo, s_hi]:
         if abs(r.deviation_kwh) <= theta * q_c:
             assert r.penalty_cny == 0.0
         assert r.total_cny == pytest.approx(
