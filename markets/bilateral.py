@@ -26,7 +26,12 @@ References:
     2nd ed., Wiley, 2019, ch. 3 (bilateral trading) and ch. 7 (capacity and
     energy charges).
     Boiteux, M., "Peak-load pricing", Journal of Business 33(2):157–179, 1960.
-    Project DESIGN.md, "Agency".
+    Project DESIGN.md, "Agency"; PHASES.md rule P3 (contract settlement).
+    State Grid, 国家电网财〔2016〕633号: demand beyond 105 % of the contracted
+    demand is charged double, http://www.toserve.com/article/3223915.html.
+    Provincial deviation-assessment rules (±3 % band, 5–10 % of the contract
+    price): Fujian http://www.docaex.com/news/hy/2021-12-30/397.html ; Sichuan
+    http://www.gzcnhjy.com/a20180424 ; Ningxia http://m.sdjyhospital.com/2018-50.
 """
 
 from __future__ import annotations
@@ -37,15 +42,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from markets._checks import check_finite, interval_length_h
+from markets._checks import check_finite, interval_length_h, nonnegative_scalar
 
 __all__ = [
+    "ContractSettlement",
     "OfferChoice",
     "PlantOffer",
     "average_price_cny_per_kwh",
     "cheapest_offer",
     "contract_cost_cny",
     "load_factor",
+    "settle_contract",
 ]
 
 
@@ -259,4 +266,143 @@ def cheapest_offer(
     best = int(np.argmin(costs))
     return OfferChoice(
         offer=offers[best], cost_cny=float(costs[best]), costs_cny=costs, names=names
+    )
+
+
+@dataclass(frozen=True)
+class ContractSettlement:
+    """Month-end settlement of a two-part bilateral contract (rule P3).
+
+    All money is paid by the agent to the plant (capacity and energy charges) or
+    to the market operator (deviation penalty); every amount is >= 0.
+
+    Attributes:
+        demand_charge_cny: DC, CNY: ``a·P_c`` when the realised peak is within
+            the overrun threshold, else ``a·D + (f − 1)·a·(D − θ_o·P_c)``.
+        energy_charge_cny: EC = ``b·E``, CNY.
+        penalty_cny: PEN = ``k·b·max(0, |Δ| − θ·Q_c)``, CNY.
+        total_cny: DC + EC + PEN, CNY.
+        billed_demand_kw: Demand the base capacity charge is levied on, kW
+            (``P_c`` inside the threshold, else the realised peak ``D``).
+        overrun_kw: ``max(0, D − θ_o·P_c)`` when the threshold is exceeded, kW
+            (0 otherwise); charged ``(f − 1)·a`` on top.
+        overrun_charge_cny: ``(f − 1)·a·overrun_kw``, CNY (part of DC).
+        deviation_kwh: Δ = (E + exempt) − Q_c, kWh (positive = over-use).
+        tolerance_kwh: Penalty-free band θ·Q_c, kWh.
+        penalised_kwh: ``max(0, |Δ| − θ·Q_c)``, kWh.
+    """
+
+    demand_charge_cny: float
+    energy_charge_cny: float
+    penalty_cny: float
+    total_cny: float
+    billed_demand_kw: float
+    overrun_kw: float
+    overrun_charge_cny: float
+    deviation_kwh: float
+    tolerance_kwh: float
+    penalised_kwh: float
+
+
+def settle_contract(
+    peak_kw: float,
+    energy_kwh: float,
+    capacity_rate_cny_per_kw: float,
+    energy_rate_cny_per_kwh: float,
+    contracted_kw: float,
+    contracted_kwh: float,
+    exempt_kwh: float = 0.0,
+    tolerance_share: float = 0.03,
+    penalty_share: float = 0.10,
+    overrun_threshold_share: float = 1.05,
+    overrun_factor: float = 2.0,
+) -> ContractSettlement:
+    """Settle one month of a bilateral two-part contract (rule P3).
+
+    With realised peak D (kW), metered energy E (kWh), contracted demand P_c (kW)
+    and energy Q_c (kWh), capacity rate a (CNY/kW·month), energy rate b (CNY/kWh):
+
+    * demand charge DC = a·P_c if D ≤ θ_o·P_c, else
+      a·D + (f − 1)·a·(D − θ_o·P_c), θ_o = ``overrun_threshold_share`` (1.05),
+      f = ``overrun_factor`` (2): the realised peak is billed, and the part
+      above 105 % of the contract is billed f times. ASSUMPTION (PHASES.md §6):
+      the retail two-part rule "demand above 105 % of the contract is charged
+      double" has two readings; this one bills the whole peak once and the
+      excess over 105 % once more. DC jumps from a·P_c to a·θ_o·P_c at the
+      threshold, so it is non-decreasing but not continuous in D;
+    * energy charge EC = b·E;
+    * deviation Δ = (E + C) − Q_c with C = ``exempt_kwh``, the orderly-plan
+      curtailment, counted as if consumed (ASSUMPTION: curtailment exempt);
+    * penalty PEN = k·b·max(0, |Δ| − θ·Q_c), θ = ``tolerance_share``, k =
+      ``penalty_share``; over- and under-use are penalised alike.
+
+    Worked example: D = 1100 kW, E = 500,000 kWh, a = 30, b = 0.4, P_c = 1000 kW,
+    Q_c = 450,000 kWh. D > 1050 → DC = 30·1100 + 30·50 = 34,500 CNY; EC =
+    200,000 CNY; Δ = 50,000, band 13,500 → PEN = 0.1·0.4·36,500 = 1,460 CNY.
+
+    Args:
+        peak_kw: Realised maximum demand D of the month, kW.
+        energy_kwh: Metered energy E of the month, kWh.
+        capacity_rate_cny_per_kw: a, CNY per kW of billed demand per month.
+        energy_rate_cny_per_kwh: b, CNY/kWh.
+        contracted_kw: Contracted demand P_c, kW.
+        contracted_kwh: Contracted energy Q_c, kWh.
+        exempt_kwh: Curtailed energy C exempt from the deviation assessment, kWh.
+        tolerance_share: Penalty-free band θ as a share of Q_c (dimensionless).
+        penalty_share: Penalty k as a share of the energy rate (dimensionless).
+        overrun_threshold_share: θ_o, share of P_c above which the realised peak
+            is billed and the excess charged ``overrun_factor`` times.
+        overrun_factor: f >= 1, multiple of a charged on the excess, dimensionless.
+
+    Returns:
+        The charges, penalty and their parts (see :class:`ContractSettlement`).
+
+    Raises:
+        ValueError: If an argument is negative, NaN, infinite or not a real
+            number, or ``overrun_threshold_share`` is 0 or ``overrun_factor`` < 1;
+            the message names the argument.
+
+    References:
+        State Grid 国家电网财〔2016〕633号 (105 % rule); Fujian, Sichuan and
+        Ningxia deviation assessment (see the module docstring); PHASES.md P3.
+    """
+    d = nonnegative_scalar(peak_kw, "peak_kw", real=True)
+    e = nonnegative_scalar(energy_kwh, "energy_kwh", real=True)
+    a = nonnegative_scalar(capacity_rate_cny_per_kw, "capacity_rate_cny_per_kw", real=True)
+    b = nonnegative_scalar(energy_rate_cny_per_kwh, "energy_rate_cny_per_kwh", real=True)
+    p_c = nonnegative_scalar(contracted_kw, "contracted_kw", real=True)
+    q_c = nonnegative_scalar(contracted_kwh, "contracted_kwh", real=True)
+    c = nonnegative_scalar(exempt_kwh, "exempt_kwh", real=True)
+    theta = nonnegative_scalar(tolerance_share, "tolerance_share", real=True)
+    k = nonnegative_scalar(penalty_share, "penalty_share", real=True)
+    theta_o = nonnegative_scalar(
+        overrun_threshold_share, "overrun_threshold_share", positive=True, real=True
+    )
+    f = nonnegative_scalar(overrun_factor, "overrun_factor", real=True)
+    if f < 1.0:
+        raise ValueError(f"overrun_factor must be >= 1, got {overrun_factor!r}")
+
+    threshold_kw = theta_o * p_c
+    if d <= threshold_kw:
+        billed_kw, overrun_kw = p_c, 0.0
+    else:
+        billed_kw, overrun_kw = d, d - threshold_kw
+    overrun_charge = (f - 1.0) * a * overrun_kw
+    demand_charge = a * billed_kw + overrun_charge
+    energy_charge = b * e
+    deviation = (e + c) - q_c
+    tolerance = theta * q_c
+    penalised = max(0.0, abs(deviation) - tolerance)
+    penalty = k * b * penalised
+    return ContractSettlement(
+        demand_charge_cny=demand_charge,
+        energy_charge_cny=energy_charge,
+        penalty_cny=penalty,
+        total_cny=demand_charge + energy_charge + penalty,
+        billed_demand_kw=billed_kw,
+        overrun_kw=overrun_kw,
+        overrun_charge_cny=overrun_charge,
+        deviation_kwh=deviation,
+        tolerance_kwh=tolerance,
+        penalised_kwh=penalised,
     )

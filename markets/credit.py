@@ -31,6 +31,11 @@ References:
     Institution, 2006 (utility payment data in credit reports).
     Standard & Poor's, "Guide to Credit Rating Essentials", 2019 (AAA–C scale).
     Project DESIGN.md, "Agency" (credit reports for banks).
+    Loans (rule B2 of PHASES.md): expected profit of a one-period loan with
+    probability of default PD and loss given default LGD, Basel Committee on
+    Banking Supervision, "An Explanatory Note on the Basel II IRB Risk Weight
+    Functions", 2005 (expected loss = PD · LGD · EAD); 电e贷 terms (≤ 2M CNY,
+    1 yr, 5 %), https://iruorou.com/xinwen/2019-04/23/content_5385450.htm.
 """
 
 from __future__ import annotations
@@ -44,15 +49,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
-from markets._checks import check_finite, nonnegative_scalar
+from markets._checks import as_float_array, check_finite, nonnegative_scalar
 
 __all__ = [
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
     "GRADE_THRESHOLDS",
     "CreditScore",
+    "LoanDecision",
+    "LoanOutcome",
     "grade",
+    "loan_decision",
+    "loan_outcome",
     "score",
+    "true_pd",
 ]
 
 #: Component names, in the order of the weights.
@@ -244,4 +254,234 @@ def score(
         total=total,
         grade=grade(total),
         weights=MappingProxyType(w),
+    )
+
+
+def _share_array(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Validate a probability or share array with values in [0, 1].
+
+    Args:
+        values: Shares (dimensionless), any shape.
+        name: Argument name used in error messages.
+
+    Returns:
+        The values as float64.
+
+    Raises:
+        ValueError: If a value is NaN, infinite or outside [0, 1].
+    """
+    arr = as_float_array(values, name)
+    if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must hold finite values in [0, 1]")
+    return arr
+
+
+def _nonnegative_array(values: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Validate a finite non-negative array (amounts in CNY or rates).
+
+    Args:
+        values: Values in the caller's unit, any shape.
+        name: Argument name used in error messages.
+
+    Returns:
+        The values as float64.
+
+    Raises:
+        ValueError: If a value is not numeric, NaN, infinite or negative.
+    """
+    arr = as_float_array(values, name)
+    check_finite(arr, name, nonnegative=True)
+    return arr
+
+
+def _out(arr: NDArray[np.generic], scalar: bool) -> float | bool | NDArray[np.generic]:
+    """Return a Python scalar for all-scalar inputs, else the array.
+
+    Args:
+        arr: Result array (0-d when ``scalar``).
+        scalar: Whether every input was a scalar.
+
+    Returns:
+        ``arr.item()`` or ``arr``.
+    """
+    return arr.item() if scalar else arr
+
+
+@dataclass(frozen=True)
+class LoanDecision:
+    """A bank's approval decision on loan applications (rule B2).
+
+    Scalars when every input of :func:`loan_decision` is a scalar, else arrays of
+    the broadcast shape.
+
+    Attributes:
+        expected_profit_cny: L·[(1 − PD)·r − PD·LGD] − c_fix − fee, CNY.
+        approve: Whether the expected profit is strictly positive.
+        expected_loss_cny: PD·LGD·L, CNY.
+    """
+
+    expected_profit_cny: float | NDArray[np.float64]
+    approve: bool | NDArray[np.bool_]
+    expected_loss_cny: float | NDArray[np.float64]
+
+
+def loan_decision(
+    amount_cny: ArrayLike,
+    rate: ArrayLike,
+    pd: ArrayLike,
+    lgd: ArrayLike,
+    fixed_cost_cny: ArrayLike,
+    report_fee_cny: ArrayLike = 0.0,
+) -> LoanDecision:
+    """Approve a one-period loan iff its expected profit is positive (rule B2).
+
+    Expected profit = L·[(1 − PD)·r − PD·LGD] − c_fix − fee: with probability
+    1 − PD the borrower repays L·(1 + r) (interest r·L earned), with probability
+    PD it repays (1 − LGD)·L (LGD·L lost). The fee is the credit-report price
+    (sunk once the report is bought, but part of the per-application economics).
+
+    Worked example: L = 200,000 CNY, r = 5 %, PD = 2 %, LGD = 0.6, c_fix = 1000,
+    fee = 200: 200,000·(0.98·0.05 − 0.02·0.6) − 1200 = 200,000·0.037 − 1200 =
+    6,200 CNY > 0 → approve. With PD = 8 %: 200,000·(0.046 − 0.048) − 1200 =
+    −1,600 → reject.
+
+    Args:
+        amount_cny: Loan amount L, CNY (scalar or array).
+        rate: Interest rate r for the term (dimensionless, 0.05 = 5 %).
+        pd: Probability of default PD in [0, 1] (dimensionless).
+        lgd: Loss given default LGD in [0, 1] (dimensionless share of L).
+        fixed_cost_cny: Fixed handling cost c_fix per loan, CNY.
+        report_fee_cny: Credit-report fee per application, CNY (0 without a
+            report).
+
+    Returns:
+        Expected profit, decision and expected loss; Python scalars if every
+        input is a scalar, else arrays broadcast over the inputs.
+
+    Raises:
+        ValueError: If an amount, rate or cost is negative or not finite, PD or
+            LGD is outside [0, 1], or the shapes do not broadcast; the message
+            names the argument.
+
+    References:
+        BCBS, "An Explanatory Note on the Basel II IRB Risk Weight Functions",
+        2005; PHASES.md rule B2; 电e贷 terms (see the module docstring).
+    """
+    inputs = (amount_cny, rate, pd, lgd, fixed_cost_cny, report_fee_cny)
+    scalar = all(np.ndim(x) == 0 for x in inputs)
+    amount = _nonnegative_array(amount_cny, "amount_cny")
+    r = _nonnegative_array(rate, "rate")
+    p = _share_array(pd, "pd")
+    loss = _share_array(lgd, "lgd")
+    c_fix = _nonnegative_array(fixed_cost_cny, "fixed_cost_cny")
+    fee = _nonnegative_array(report_fee_cny, "report_fee_cny")
+    try:
+        amount, r, p, loss, c_fix, fee = np.broadcast_arrays(amount, r, p, loss, c_fix, fee)
+    except ValueError as exc:
+        raise ValueError(f"amount_cny, rate, pd, lgd and the costs must broadcast: {exc}") from exc
+    expected_loss = p * loss * amount
+    profit = amount * ((1.0 - p) * r) - expected_loss - c_fix - fee
+    return LoanDecision(
+        expected_profit_cny=_out(profit, scalar),  # type: ignore[arg-type]
+        approve=_out(profit > 0.0, scalar),  # type: ignore[arg-type]
+        expected_loss_cny=_out(expected_loss, scalar),  # type: ignore[arg-type]
+    )
+
+
+def true_pd(
+    rng: np.random.Generator, pd_grade: ArrayLike, sigma: float = 0.5
+) -> NDArray[np.float64]:
+    """Draw users' true default probabilities around their grade's PD.
+
+    PD_i = min(1, pd_grade_i · exp(Z_i − σ²/2)), Z_i ~ N(0, σ²): a mean-preserving
+    lognormal spread (E[exp(Z − σ²/2)] = 1; σ = 0.5 gives the −0.125 of B2).
+
+    Args:
+        rng: Random generator.
+        pd_grade: PD of each user's grade in [0, 1] (dimensionless), any shape.
+        sigma: Log-standard deviation σ >= 0 (dimensionless).
+
+    Returns:
+        True PD per user in [0, 1], the shape of ``pd_grade``.
+
+    Raises:
+        ValueError: If ``pd_grade`` is outside [0, 1] or ``sigma`` is negative or
+            not finite.
+
+    References:
+        PHASES.md rule B2 (truth model, an ASSUMPTION).
+    """
+    base = _share_array(pd_grade, "pd_grade")
+    s = nonnegative_scalar(sigma, "sigma", real=True)
+    z = rng.normal(0.0, s, size=base.shape) if s > 0 else np.zeros(base.shape)
+    return np.minimum(1.0, base * np.exp(z - 0.5 * s * s))
+
+
+@dataclass(frozen=True)
+class LoanOutcome:
+    """Realised outcome of loans at maturity (arrays, one value per loan).
+
+    Attributes:
+        defaulted: Whether the borrower defaulted.
+        repaid_cny: Cash repaid at maturity, CNY: L·(1 + r) if not defaulted,
+            else the recovery (1 − LGD)·L.
+        profit_cny: repaid − L − c_fix − fee, CNY (the bank's realised profit).
+    """
+
+    defaulted: NDArray[np.bool_]
+    repaid_cny: NDArray[np.float64]
+    profit_cny: NDArray[np.float64]
+
+
+def loan_outcome(
+    rng: np.random.Generator,
+    pd_true: ArrayLike,
+    amount_cny: ArrayLike,
+    rate: ArrayLike,
+    lgd: ArrayLike,
+    fixed_cost_cny: ArrayLike = 0.0,
+    report_fee_cny: ArrayLike = 0.0,
+) -> LoanOutcome:
+    """Draw defaults and repayments of issued loans at maturity.
+
+    Loan i defaults with probability ``pd_true[i]`` (one uniform draw per loan,
+    ``rng.random(shape) < pd_true``). A defaulter repays (1 − LGD)·L instead of
+    L·(1 + r).
+
+    Args:
+        rng: Random generator (the only source of randomness).
+        pd_true: True default probability per loan in [0, 1] (dimensionless).
+        amount_cny: Loan amounts L, CNY.
+        rate: Interest rate r for the term (dimensionless).
+        lgd: Loss given default in [0, 1] (dimensionless).
+        fixed_cost_cny: Fixed cost per loan, CNY.
+        report_fee_cny: Report fee per loan, CNY.
+
+    Returns:
+        Default flags, repayments and realised profits (broadcast shape).
+
+    Raises:
+        ValueError: On out-of-range or non-finite inputs or shapes that do not
+            broadcast; the message names the argument.
+
+    References:
+        BCBS, "An Explanatory Note on the Basel II IRB Risk Weight Functions",
+        2005; PHASES.md rule B2.
+    """
+    p = _share_array(pd_true, "pd_true")
+    amount = _nonnegative_array(amount_cny, "amount_cny")
+    r = _nonnegative_array(rate, "rate")
+    loss = _share_array(lgd, "lgd")
+    c_fix = _nonnegative_array(fixed_cost_cny, "fixed_cost_cny")
+    fee = _nonnegative_array(report_fee_cny, "report_fee_cny")
+    try:
+        p, amount, r, loss, c_fix, fee = np.broadcast_arrays(p, amount, r, loss, c_fix, fee)
+    except ValueError as exc:
+        raise ValueError(f"pd_true, amount_cny, rate and lgd must broadcast: {exc}") from exc
+    defaulted = rng.random(p.shape) < p
+    repaid = np.where(defaulted, (1.0 - loss) * amount, (1.0 + r) * amount)
+    return LoanOutcome(
+        defaulted=np.asarray(defaulted),
+        repaid_cny=np.asarray(repaid, dtype=np.float64),
+        profit_cny=np.asarray(repaid - amount - c_fix - fee, dtype=np.float64),
     )

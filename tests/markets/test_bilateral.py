@@ -12,6 +12,7 @@ from markets.bilateral import (
     cheapest_offer,
     contract_cost_cny,
     load_factor,
+    settle_contract,
 )
 
 OFFER = PlantOffer("coal", capacity_rate_cny_per_kw=30.0, energy_rate_cny_per_kwh=0.4)
@@ -163,3 +164,172 @@ def test_cheapest_offer_bad_offers():
         cheapest_offer([1.0], [OFFER, PlantOffer("coal", 1.0, 1.0)])
     with pytest.raises(ValueError, match="PlantOffer"):
         cheapest_offer([1.0], [OFFER, "gas"])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------- settle_contract (rule P3)
+
+P3 = {
+    "capacity_rate_cny_per_kw": 30.0,
+    "energy_rate_cny_per_kwh": 0.4,
+    "contracted_kw": 1000.0,
+    "contracted_kwh": 450_000.0,
+}
+
+
+def test_settle_contract_overrun_and_penalty_hand_example():
+    """D = 1100 kW > 1.05·1000 = 1050 → DC = 30·1100 + (2 − 1)·30·(1100 − 1050) = 33,000 + 1,500
+    = 34,500 CNY. EC = 0.4·500,000 = 200,000. Δ = 500,000 − 450,000 = 50,000 kWh; band
+    0.03·450,000 = 13,500 → penalised 36,500 kWh → PEN = 0.10·0.4·36,500 = 1,460.
+    Total = 34,500 + 200,000 + 1,460 = 235,960 CNY."""
+    s = settle_contract(1100.0, 500_000.0, **P3)
+    assert s.demand_charge_cny == pytest.approx(34_500.0)
+    assert s.energy_charge_cny == pytest.approx(200_000.0)
+    assert s.penalty_cny == pytest.approx(1_460.0)
+    assert s.total_cny == pytest.approx(235_960.0)
+    assert s.billed_demand_kw == 1100.0
+    assert s.overrun_kw == pytest.approx(50.0)
+    assert s.overrun_charge_cny == pytest.approx(1_500.0)
+    assert s.deviation_kwh == pytest.approx(50_000.0)
+    assert s.tolerance_kwh == pytest.approx(13_500.0)
+    assert s.penalised_kwh == pytest.approx(36_500.0)
+
+
+def test_settle_contract_within_threshold_and_band():
+    """D = 1040 kW ≤ 1050 → DC = a·P_c = 30,000 (take-or-pay on the contract, also for
+    D = 600 < P_c). E = 440,000, curtailment 5,000 exempt → Δ = 445,000 − 450,000 = −5,000,
+    |Δ| < 13,500 → no penalty. EC = 0.4·440,000 = 176,000; total 206,000 CNY."""
+    for peak in (1040.0, 600.0, 1050.0):
+        s = settle_contract(peak, 440_000.0, exempt_kwh=5_000.0, **P3)
+        assert s.demand_charge_cny == pytest.approx(30_000.0)
+        assert s.billed_demand_kw == 1000.0
+        assert s.overrun_kw == 0.0
+        assert s.deviation_kwh == pytest.approx(-5_000.0)
+        assert s.penalty_cny == 0.0
+        assert s.total_cny == pytest.approx(206_000.0)
+
+
+def test_settle_contract_under_use_penalised_and_exemption_counts():
+    """Under-use: E = 400,000, no exemption → Δ = −50,000, penalised 36,500 → PEN = 1,460
+    (same as over-use). With 40,000 kWh curtailed exempt: Δ = −10,000, inside the band → 0."""
+    assert settle_contract(900.0, 400_000.0, **P3).penalty_cny == pytest.approx(1_460.0)
+    exempt = settle_contract(900.0, 400_000.0, exempt_kwh=40_000.0, **P3)
+    assert exempt.penalty_cny == 0.0
+    assert exempt.energy_charge_cny == pytest.approx(160_000.0)  # exempt energy is not billed
+
+
+def test_settle_contract_options():
+    """Overrun factor 3, threshold 1.10: D = 1200 > 1100 → DC = 30·1200 + 2·30·100 = 42,000.
+    Tolerance 0.05, penalty 0.2 with Δ = +50,000: band 22,500 → PEN = 0.2·0.4·27,500 = 2,200."""
+    s = settle_contract(
+        1200.0,
+        500_000.0,
+        **P3,
+        tolerance_share=0.05,
+        penalty_share=0.2,
+        overrun_threshold_share=1.10,
+        overrun_factor=3.0,
+    )
+    assert s.demand_charge_cny == pytest.approx(42_000.0)
+    assert s.penalty_cny == pytest.approx(2_200.0)
+
+
+def test_settle_contract_is_frozen():
+    s = settle_contract(1000.0, 450_000.0, **P3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.total_cny = 0.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "peak_kw",
+        "energy_kwh",
+        "capacity_rate_cny_per_kw",
+        "energy_rate_cny_per_kwh",
+        "contracted_kw",
+        "contracted_kwh",
+        "exempt_kwh",
+        "tolerance_share",
+        "penalty_share",
+        "overrun_threshold_share",
+        "overrun_factor",
+    ],
+)
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf, "x"])
+def test_settle_contract_rejects_bad_inputs_naming_them(name, bad):
+    args = {"peak_kw": 1000.0, "energy_kwh": 450_000.0, **P3}
+    args[name] = bad
+    with pytest.raises(ValueError, match=name):
+        settle_contract(**args)
+
+
+def test_settle_contract_rejects_factor_below_one_and_zero_threshold():
+    with pytest.raises(ValueError, match="overrun_factor"):
+        settle_contract(1000.0, 1.0, **P3, overrun_factor=0.5)
+    with pytest.raises(ValueError, match="overrun_threshold_share"):
+        settle_contract(1000.0, 1.0, **P3, overrun_threshold_share=0.0)
+
+
+_money = st.floats(0.0, 100.0)
+_kw = st.floats(0.0, 1e4)
+_kwh = st.floats(0.0, 1e7)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    peaks=st.tuples(_kw, _kw),
+    energy=_kwh,
+    a=_money,
+    b=st.floats(0.0, 2.0),
+    p_c=_kw,
+    q_c=_kwh,
+    exempts=st.tuples(_kwh, _kwh),
+    k=st.floats(0.0, 1.0),
+    theta=st.floats(0.0, 0.2),
+)
+def test_settle_contract_monotone_in_peak_and_deviation(
+    peaks, energy, a, b, p_c, q_c, exempts, k, theta
+):
+    """Total is non-decreasing in the peak; with E fixed (so EC fixed) it is non-decreasing
+    in |Δ| (varied through the exemption); the penalty is 0 inside the band; parts add up."""
+    common = {
+        "capacity_rate_cny_per_kw": a,
+        "energy_rate_cny_per_kwh": b,
+        "contracted_kw": p_c,
+        "contracted_kwh": q_c,
+        "penalty_share": k,
+        "tolerance_share": theta,
+    }
+    lo, hi = sorted(peaks)
+    s_lo = settle_contract(lo, energy, **common)
+    s_hi = settle_contract(hi, energy, **common)
+    assert s_lo.total_cny <= s_hi.total_cny + 1e-9 * max(1.0, s_hi.total_cny)
+    assert s_lo.demand_charge_cny >= a * min(p_c, lo) - 1e-6  # never below the contract
+    results = [settle_contract(lo, energy, exempt_kwh=c, **common) for c in exempts]
+    results.sort(key=lambda r: abs(r.deviation_kwh))
+    assert results[0].total_cny <= results[1].total_cny + 1e-9 * max(1.0, results[1].total_cny)
+    for r in [*results, s_lo, s_hi]:
+        if abs(r.deviation_kwh) <= theta * q_c:
+            assert r.penalty_cny == 0.0
+        assert r.total_cny == pytest.approx(
+            r.demand_charge_cny + r.energy_charge_cny + r.penalty_cny
+        )
+        assert min(r.demand_charge_cny, r.energy_charge_cny, r.penalty_cny) >= 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(energies=st.tuples(_kwh, _kwh), q_c=_kwh, k=st.floats(0.0, 1.0), b=st.floats(0.0, 2.0))
+def test_settle_contract_monotone_in_energy(energies, q_c, k, b):
+    """With k ≤ 1 the saving in penalty of one more kWh below Q_c (k·b) never exceeds its
+    energy charge (b), so the total is non-decreasing in E."""
+    lo, hi = sorted(energies)
+    common = {
+        "capacity_rate_cny_per_kw": 30.0,
+        "energy_rate_cny_per_kwh": b,
+        "contracted_kw": 100.0,
+        "contracted_kwh": q_c,
+        "penalty_share": k,
+    }
+    t_lo = settle_contract(50.0, lo, **common).total_cny
+    t_hi = settle_contract(50.0, hi, **common).total_cny
+    assert t_lo <= t_hi + 1e-9 * max(1.0, t_hi)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from markets.credit import grade, score
+from markets.credit import grade, loan_decision, loan_outcome, score, true_pd
 
 # A: steady 1000 kWh, always on time. B: 500 → 1000 kWh, half on time. C: steady 2000, 75 %.
 ENERGY = np.array([[1000.0] * 12, [500.0] * 6 + [1000.0] * 6, [2000.0] * 12])
@@ -175,3 +175,125 @@ def test_bad_payment_record_weights_and_scale():
         )
     with pytest.raises(ValueError, match="growth_scale"):
         score(energy, np.ones((2, 12)), growth_scale=0.0)
+
+
+# ---------------------------------------------------------------- loans (rule B2)
+
+
+def test_loan_decision_hand_example():
+    """L = 200,000, r = 5 %, PD = 2 %, LGD = 0.6, c_fix = 1000, fee 200:
+    200,000·(0.98·0.05 − 0.02·0.6) − 1200 = 200,000·0.037 − 1200 = 6,200 > 0 → approve;
+    expected loss 0.02·0.6·200,000 = 2,400. PD = 8 %: 200,000·(0.92·0.05 − 0.048) − 1200
+    = −400 − 1200 = −1,600 → reject."""
+    ok = loan_decision(200_000.0, 0.05, 0.02, 0.6, 1000.0, 200.0)
+    assert ok.expected_profit_cny == pytest.approx(6_200.0)
+    assert ok.expected_loss_cny == pytest.approx(2_400.0)
+    assert ok.approve is True
+    bad = loan_decision(200_000.0, 0.05, 0.08, 0.6, 1000.0, 200.0)
+    assert bad.expected_profit_cny == pytest.approx(-1_600.0)
+    assert bad.approve is False
+
+
+def test_loan_decision_break_even_is_rejected_and_vectorised():
+    """Break-even PD for r = 5 %, LGD = 0.6 without costs: (1 − PD)·0.05 = 0.6·PD →
+    PD* = 0.05/0.65 = 0.076923: profit exactly 0 is not > 0 → reject.
+    Pooled PD 3.56 % on L = 100,000 with c_fix 1000, no fee: 100,000·(0.9644·0.05 −
+    0.0356·0.6) − 1000 = 100,000·0.02686 − 1000 = 1,686 → approve. Arrays broadcast."""
+    pd = np.array([0.0356, 0.05 / 0.65, 0.2])
+    d = loan_decision(np.array([100_000.0, 0.0, 50_000.0]), 0.05, pd, 0.6, np.array([1000, 0, 0]))
+    np.testing.assert_allclose(
+        d.expected_profit_cny, [1_686.0, 0.0, 50_000.0 * (0.8 * 0.05 - 0.12)], atol=1e-9
+    )
+    np.testing.assert_array_equal(d.approve, [True, False, False])
+    assert isinstance(d.approve, np.ndarray)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("amount_cny", -1.0),
+        ("rate", np.nan),
+        ("pd", 1.5),
+        ("pd", -0.1),
+        ("lgd", 2.0),
+        ("fixed_cost_cny", -5.0),
+        ("report_fee_cny", np.inf),
+    ],
+)
+def test_loan_decision_rejects_bad_inputs(name, bad):
+    args = {
+        "amount_cny": 1.0,
+        "rate": 0.05,
+        "pd": 0.1,
+        "lgd": 0.6,
+        "fixed_cost_cny": 0.0,
+        "report_fee_cny": 0.0,
+    }
+    args[name] = bad
+    with pytest.raises(ValueError, match=name):
+        loan_decision(**args)
+
+
+def test_loan_decision_rejects_non_broadcasting_shapes():
+    with pytest.raises(ValueError, match="broadcast"):
+        loan_decision(np.ones(3), 0.05, np.full(2, 0.1), 0.6, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    amount=st.floats(0.0, 2e6),
+    pds=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+    rate=st.floats(0.0, 0.2),
+    lgd=st.floats(0.0, 1.0),
+    cost=st.floats(0.0, 5000.0),
+)
+def test_loan_profit_falls_with_pd_and_approval_is_monotone(amount, pds, rate, lgd, cost):
+    """d profit / d PD = −L·(r + LGD) ≤ 0, so a riskier borrower is never more profitable
+    and is approved only if the safer one is."""
+    lo, hi = sorted(pds)
+    safe = loan_decision(amount, rate, lo, lgd, cost)
+    risky = loan_decision(amount, rate, hi, lgd, cost)
+    assert risky.expected_profit_cny <= safe.expected_profit_cny + 1e-6
+    assert not (risky.approve and not safe.approve)
+    assert safe.approve == (safe.expected_profit_cny > 0)
+
+
+def test_loan_outcome_repayments_and_reproducibility():
+    """PD 0 never defaults: repays L·(1 + r) = 105,000, profit 5,000 − 1,000 = 4,000.
+    PD 1 always defaults: repays (1 − 0.6)·100,000 = 40,000, profit −61,000. Same seed →
+    same draws."""
+    out = loan_outcome(np.random.default_rng(0), [0.0, 1.0], 100_000.0, 0.05, 0.6, 1000.0)
+    np.testing.assert_array_equal(out.defaulted, [False, True])
+    np.testing.assert_allclose(out.repaid_cny, [105_000.0, 40_000.0])
+    np.testing.assert_allclose(out.profit_cny, [4_000.0, -61_000.0])
+    pd = np.full(50, 0.3)
+    a = loan_outcome(np.random.default_rng(7), pd, 1.0, 0.05, 0.6).defaulted
+    b = loan_outcome(np.random.default_rng(7), pd, 1.0, 0.05, 0.6).defaulted
+    np.testing.assert_array_equal(a, b)
+
+
+def test_loan_outcome_default_rate_and_mean_profit_match_expectation():
+    """200,000 loans at PD 5 %: the default share is within 4 standard errors
+    (√(0.05·0.95/2e5) = 4.9e-4) of 5 %, and the mean realised profit of an L = 1 loan is
+    within 4 SE of loan_decision's expected profit 0.95·0.05 − 0.05·0.6 = 0.0175."""
+    n = 200_000
+    out = loan_outcome(np.random.default_rng(1), np.full(n, 0.05), 1.0, 0.05, 0.6)
+    assert abs(out.defaulted.mean() - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)
+    expected = loan_decision(1.0, 0.05, 0.05, 0.6, 0.0).expected_profit_cny
+    assert expected == pytest.approx(0.0175)
+    assert abs(out.profit_cny.mean() - expected) < 4 * out.profit_cny.std() / np.sqrt(n)
+
+
+def test_true_pd_is_mean_preserving_and_bounded():
+    """E[exp(Z − σ²/2)] = 1: the mean of 200,000 draws around PD 2 % is 2 % within 1 %
+    relative (SE of the mean = 0.02·√(e^0.25 − 1)/√2e5 ≈ 2.4e-5, i.e. 0.12 %); σ = 0 is the
+    identity; a grade PD of 1 stays ≤ 1."""
+    rng = np.random.default_rng(3)
+    draws = true_pd(rng, np.full(200_000, 0.02))
+    assert draws.mean() == pytest.approx(0.02, rel=0.01)
+    np.testing.assert_array_equal(true_pd(rng, [0.1, 0.5], sigma=0.0), [0.1, 0.5])
+    assert np.all(true_pd(rng, np.ones(100)) <= 1.0)
+    with pytest.raises(ValueError, match="sigma"):
+        true_pd(rng, [0.1], sigma=-1.0)
+    with pytest.raises(ValueError, match="pd_grade"):
+        true_pd(rng, [1.1])
