@@ -14,6 +14,7 @@ References:
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,9 +22,15 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "as_float_array",
     "check_finite",
+    "check_int",
     "check_ndim",
+    "check_range",
+    "finite_array",
     "interval_length_h",
+    "load_matrix",
     "nonnegative_scalar",
+    "real_scalar",
+    "vector",
 ]
 
 
@@ -155,3 +162,231 @@ def interval_length_h(interval_h: float) -> float:
             f"interval_h must be a finite positive number of hours, got {interval_h!r}"
         )
     return value
+
+
+def check_int(value: object, name: str, minimum: int) -> int:
+    """Validate an integer count (dimensionless, e.g. intervals or iterations).
+
+    Args:
+        value: The count; a Python or NumPy integer, not a bool.
+        name: Argument name used in error messages.
+        minimum: Smallest allowed value.
+
+    Returns:
+        The value as an int.
+
+    Raises:
+        ValueError: If ``value`` is not an integer or is below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_range(
+    arr: NDArray[np.float64],
+    name: str,
+    *,
+    lower: float | None = None,
+    lower_open: bool = False,
+    upper: float | None = None,
+    upper_open: bool = False,
+) -> None:
+    """Require every value of ``arr`` within bounds (caller's unit, or dimensionless).
+
+    Args:
+        arr: The array to check (NaN-free; NaN compares false and passes).
+        name: Argument name used in error messages.
+        lower: Lower bound, or None for none.
+        lower_open: Exclude the lower bound itself (``>`` instead of ``>=``).
+        upper: Upper bound, or None for none.
+        upper_open: Exclude the upper bound itself (``<`` instead of ``<=``).
+
+    Raises:
+        ValueError: If a value is out of range; the message gives the bound and the
+            extreme value.
+    """
+    if lower is not None and (arr <= lower if lower_open else arr < lower).any():
+        raise ValueError(
+            f"{name} must be {'>' if lower_open else '>='} {lower} (min {float(arr.min())})"
+        )
+    if upper is not None and (arr >= upper if upper_open else arr > upper).any():
+        raise ValueError(
+            f"{name} must be {'<' if upper_open else '<='} {upper} (max {float(arr.max())})"
+        )
+
+
+def finite_array(
+    values: ArrayLike,
+    name: str,
+    *,
+    allow_inf: bool = False,
+    lower: float | None = None,
+    lower_open: bool = False,
+    upper: float | None = None,
+    upper_open: bool = False,
+    copy: bool = False,
+) -> NDArray[np.float64]:
+    """Convert ``values`` to a float64 array without NaN (and inf) within bounds.
+
+    The values keep the caller's unit (kW, CNY, h, ...) or are dimensionless.
+
+    Args:
+        values: Array-like input of any shape.
+        name: Argument name used in error messages.
+        allow_inf: Accept ``±inf`` (e.g. "no cap"); NaN is always rejected.
+        lower: Lower bound, or None (see :func:`check_range`).
+        lower_open: Exclude the lower bound itself.
+        upper: Upper bound, or None.
+        upper_open: Exclude the upper bound itself.
+        copy: Always return a new array.
+
+    Returns:
+        The values as a float64 array.
+
+    Raises:
+        ValueError: If the values are not numeric, hold NaN (or inf unless
+            ``allow_inf``) or lie out of range.
+    """
+    arr = as_float_array(values, name, copy=copy)
+    if allow_inf:
+        if np.isnan(arr).any():
+            raise ValueError(f"{name} holds NaN values")
+    else:
+        check_finite(arr, name)
+    check_range(arr, name, lower=lower, lower_open=lower_open, upper=upper, upper_open=upper_open)
+    return arr
+
+
+def real_scalar(
+    value: object,
+    name: str,
+    *,
+    allow_inf: bool = False,
+    lower: float | None = None,
+    lower_open: bool = False,
+    upper: float | None = None,
+    upper_open: bool = False,
+) -> float:
+    """Validate a real scalar (not a bool, not a string) within bounds.
+
+    Args:
+        value: The scalar in the caller's unit or dimensionless; a Python or NumPy real.
+        name: Argument name used in error messages.
+        allow_inf: Accept ``±inf``.
+        lower: Lower bound, or None (see :func:`check_range`).
+        lower_open: Exclude the lower bound itself.
+        upper: Upper bound, or None.
+        upper_open: Exclude the upper bound itself.
+
+    Returns:
+        The value as a float.
+
+    Raises:
+        ValueError: If ``value`` is not a real number, is NaN (or inf unless
+            ``allow_inf``) or lies out of range.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    number = float(value)
+    if math.isnan(number) or (not allow_inf and math.isinf(number)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    check_range(
+        np.asarray(number),
+        name,
+        lower=lower,
+        lower_open=lower_open,
+        upper=upper,
+        upper_open=upper_open,
+    )
+    return number
+
+
+def vector(
+    values: ArrayLike,
+    name: str,
+    *,
+    length: int | None = None,
+    item: str = "user",
+    allow_scalar: bool = False,
+    nonempty: bool = False,
+    allow_inf: bool = False,
+    lower: float | None = None,
+    lower_open: bool = False,
+    upper: float | None = None,
+    upper_open: bool = False,
+    copy: bool = False,
+) -> NDArray[np.float64]:
+    """Validate a 1-D vector with one value per ``item`` (user, interval, plant, ...).
+
+    The values keep the caller's unit (kW, kWh, CNY, ...) or are dimensionless.
+
+    Args:
+        values: Array-like input.
+        name: Argument name used in error messages.
+        length: Required length, or None.
+        item: What one entry is, for the messages (``"user"``, ``"interval"``).
+        allow_scalar: Broadcast a scalar to ``length`` values (needs ``length``).
+        nonempty: Reject an empty vector.
+        allow_inf: Accept ``±inf``; NaN is always rejected.
+        lower: Lower bound, or None (see :func:`check_range`).
+        lower_open: Exclude the lower bound itself.
+        upper: Upper bound, or None.
+        upper_open: Exclude the upper bound itself.
+        copy: Always return a new array.
+
+    Returns:
+        The vector as float64, shape ``(length,)`` if ``length`` is given.
+
+    Raises:
+        ValueError: If the vector is not 1-D, empty (with ``nonempty``), of the wrong
+            length, not numeric, holds NaN (or inf) or lies out of range.
+    """
+    arr = as_float_array(values, name, copy=copy)
+    if allow_scalar and arr.ndim == 0 and length is not None:
+        arr = np.full(length, arr.item())
+    check_ndim(arr, name, 1, f"one value per {item}")
+    if nonempty and arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (one value per {item})")
+    if length is not None and arr.size != length:
+        raise ValueError(f"{name} has {arr.size} {item}s, expected {length}")
+    return finite_array(
+        arr,
+        name,
+        allow_inf=allow_inf,
+        lower=lower,
+        lower_open=lower_open,
+        upper=upper,
+        upper_open=upper_open,
+    )
+
+
+def load_matrix(
+    values: ArrayLike, name: str, *, one_curve: bool = False, allow_no_users: bool = False
+) -> NDArray[np.float64]:
+    """Validate a users × intervals load matrix in kW (finite, non-negative).
+
+    Args:
+        values: Interval-average loads (kW), users × intervals.
+        name: Argument name used in error messages.
+        one_curve: Accept a 1-D curve as one user.
+        allow_no_users: Accept zero rows (users); at least one interval is required.
+
+    Returns:
+        The loads as a 2-D float64 array, users × intervals.
+
+    Raises:
+        ValueError: If the loads are not 2-D (or 1-D with ``one_curve``), have no
+            interval (or no user), or hold NaN, infinite or negative values.
+    """
+    arr = as_float_array(values, name)
+    if one_curve and arr.ndim == 1:
+        arr = arr[None, :]
+    check_ndim(arr, name, 2, "users × intervals")
+    if arr.shape[1] == 0 or (arr.shape[0] == 0 and not allow_no_users):
+        least = "one interval" if allow_no_users else "one user and one interval"
+        raise ValueError(f"{name} must hold at least {least}, got {arr.shape}")
+    check_finite(arr, name, nonnegative=True, noun="loads", unit=" kW")
+    return arr

@@ -10,15 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markets import orderly
 from markets.orderly import (
     OrderlyPlan,
     jain_index,
     loss_cny_per_kwh,
+    loss_of_load_cny,
     restart_cost_applies,
     schedule,
     shortage_blocks,
 )
+from markets.orderly import milp as orderly_milp
 
 SETTINGS = settings(max_examples=30, deadline=None)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -207,6 +208,46 @@ def test_restart_cost_applies_hand_values() -> None:
 
 
 # --------------------------------------------------------------------------- Jain's index
+def test_loss_of_load_hand_values() -> None:
+    """Per-user loss of three cells, restart cost where notice < shutdown time.
+
+    User 0 (VOLL 10, ρ 0.5, shutdown 4 h, K 100): 2 kWh at 0 h notice starting a call
+    costs 10·2 + K = 120 (0 < 4 h); 1 kWh at 24 h notice, no start, costs
+    10·(1 − 0.5·(1 − e⁻¹))·1 = 6.8394.  User 1 (VOLL 20, ρ 0, shutdown 0, K 50): 3 kWh at
+    1 h notice starting a call costs 20·3 = 60 (1 h ≥ 0 h: no restart).  User 2: none.
+    """
+    loss = loss_of_load_cny(
+        np.array([0, 0, 1]),
+        np.array([2.0, 1.0, 3.0]),
+        np.array([0.0, 24.0, 1.0]),
+        np.array([True, False, True]),
+        voll_cny_per_kwh=np.array([10.0, 20.0, 5.0]),
+        rho=np.array([0.5, 0.0, 0.3]),
+        shutdown_h=np.array([4.0, 0.0, 1.0]),
+        restart_cost_cny=np.array([100.0, 50.0, 7.0]),
+    )
+    assert loss == pytest.approx([120.0 + 10.0 * (1 - 0.5 * (1 - math.exp(-1))), 60.0, 0.0])
+    assert loss[0] == pytest.approx(126.8393972)
+
+
+def test_loss_of_load_validation() -> None:
+    per_user = {
+        "voll_cny_per_kwh": np.ones(2),
+        "rho": np.zeros(2),
+        "shutdown_h": np.zeros(2),
+        "restart_cost_cny": np.zeros(2),
+    }
+    one = (np.array([1.0]), np.array([0.0]), np.array([True]))
+    with pytest.raises(ValueError, match="user indices"):
+        loss_of_load_cny(np.array([2]), *one, **per_user)
+    with pytest.raises(ValueError, match="curtailed_kwh"):
+        loss_of_load_cny(np.array([0]), np.array([-1.0]), *one[1:], **per_user)
+    with pytest.raises(ValueError, match="rho"):
+        loss_of_load_cny(np.array([0]), *one, **{**per_user, "rho": np.ones(3)})
+    with pytest.raises(ValueError, match="starts_call"):
+        loss_of_load_cny(np.array([0]), *one[:2], np.array([1]), **per_user)
+
+
 def test_jain_hand_example() -> None:
     # (0.1 + 0.1 + 0.4)² / (3·(0.01 + 0.01 + 0.16)) = 0.36 / 0.54 = 0.6667
     assert jain_index([0.1, 0.1, 0.4]) == pytest.approx(2 / 3)
@@ -401,7 +442,7 @@ def test_no_shortage_returns_empty_plan_without_solver(monkeypatch: pytest.Monke
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("solver called")
 
-    monkeypatch.setattr(orderly, "milp", boom)
+    monkeypatch.setattr(orderly_milp, "milp", boom)
     loads = np.ones((3, 5))
     plan = schedule(
         loads,
@@ -429,7 +470,7 @@ def test_time_limit_without_incumbent_falls_back_to_greedy(
             x=None, status=1, fun=None, mip_dual_bound=18.0, mip_gap=None, message="limit"
         )
 
-    monkeypatch.setattr(orderly, "milp", no_incumbent)
+    monkeypatch.setattr(orderly_milp, "milp", no_incumbent)
     plan = schedule(**hand_instance(), method="milp")
     assert plan.status == "time_limit" and plan.method == "greedy"
     assert plan.loss_cny == pytest.approx(20.0)

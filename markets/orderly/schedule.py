@@ -1,0 +1,285 @@
+"""The orderly plan: :func:`schedule` and :class:`OrderlyPlan` (kW, kWh, CNY).
+
+References:
+    NDRC (2011) 《有序用电管理办法》; Jain, Chiu & Hawe (1984) for the fairness index;
+    Huangfu & Hall (2018) for HiGHS.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from markets._checks import check_int, nonnegative_scalar
+from markets.fairness import jain_index
+from markets.orderly.greedy import _greedy_plan
+from markets.orderly.milp import _solve_milp
+from markets.orderly.problem import _prepare, _Problem
+
+__all__ = ["OrderlyPlan", "schedule"]
+
+_METHODS: Final = ("auto", "milp", "greedy")
+_BOUNDS: Final = ("auto", "lp", "lagrangian")
+
+
+@dataclass(frozen=True)
+class OrderlyPlan:
+    """An orderly electricity-use plan and its quality certificate.
+
+    Attributes:
+        curtail: Curtailment instruction per user and interval, bool
+            ``(n_users, n_intervals)``.
+        curtailed_kw: Load shed (kW): ``ΔP = min(block_kw, load)`` where curtailed, else 0.
+        loss_cny: Users' loss ``Σ c·ΔP·Δt + Σ K·calls`` (CNY); excludes the fairness term
+            and the unserved penalty.
+        objective_cny: ``loss_cny + λ·max_share + M·unserved_kwh`` (CNY).
+        lower_bound_cny: Valid lower bound on the optimal block-model objective (CNY):
+            HiGHS's dual bound (MILP) or a relaxation (greedy, see ``bound_method``).
+        gap: ``(objective − bound) / max(|objective|, 1e-9)``, ``≥ 0``.
+        solver_gap: HiGHS's own ``mip_gap`` (its incumbent vs its dual bound); NaN for
+            greedy and no-shortage plans.
+        shares: Cumulative curtailed share per user incl. prior weeks
+            ``(prior_curtailed + curtailed) / (prior_demand + demand)``; 0 without demand.
+        max_share: Largest share over non-protected users (0 if there are none).
+        jain: Jain's index of the non-protected users' shares, in ``[1/n, 1]``.
+        calls: Calls (curtailment runs, counted per day) per user.
+        hours: Curtailed hours per user (h).
+        unserved_kw: Deficit left uncovered per interval (kW), ``≥ 0``.
+        unserved_kwh: ``Σ unserved_kw·Δt`` (kWh).
+        deficit_kw: Forecast deficit ``Σ_i load − capacity`` per interval (kW).
+        status: ``"optimal"``, ``"gap_limit"``, ``"time_limit"``, ``"greedy"`` or
+            ``"no_shortage"``.
+        method: ``"milp"``, ``"greedy"`` or ``"none"``.
+        bound_method: ``"milp_dual"``, ``"lp"``, ``"lagrangian"`` or ``"none"``.
+        n_blocks: Number of decision blocks.
+        solve_time_s: Wall time of the whole :func:`schedule` call (s).
+
+    References:
+        NDRC (2011) 《有序用电管理办法》; Jain, Chiu & Hawe (1984) for ``jain``.
+    """
+
+    curtail: NDArray[np.bool_]
+    curtailed_kw: NDArray[np.float64]
+    loss_cny: float
+    objective_cny: float
+    lower_bound_cny: float
+    gap: float
+    solver_gap: float
+    shares: NDArray[np.float64]
+    max_share: float
+    jain: float
+    calls: NDArray[np.int64]
+    hours: NDArray[np.float64]
+    unserved_kw: NDArray[np.float64]
+    unserved_kwh: float
+    deficit_kw: NDArray[np.float64]
+    status: str
+    method: str
+    bound_method: str
+    n_blocks: int
+    solve_time_s: float
+
+
+def schedule(
+    loads_kw: NDArray[np.float64],
+    capacity_kw: NDArray[np.float64],
+    block_kw: NDArray[np.float64],
+    loss_cny_per_kwh: NDArray[np.float64],
+    *,
+    restart_cost_cny: NDArray[np.float64] | None = None,
+    protected: NDArray[np.bool_] | None = None,
+    max_hours: float | NDArray[np.float64] = np.inf,
+    max_calls: float | NDArray[np.float64] = np.inf,
+    min_duration: int = 1,
+    fairness_weight_cny: float = 0.0,
+    prior_curtailed_kwh: NDArray[np.float64] | None = None,
+    prior_demand_kwh: NDArray[np.float64] | None = None,
+    interval_h: float = 1.0,
+    intervals_per_day: int = 24,
+    method: str = "auto",
+    milp_max_users: int = 2000,
+    time_limit_s: float = 20.0,
+    mip_rel_gap: float = 0.01,
+    unserved_penalty_cny_per_kwh: float = 1e4,
+    sub_block_intervals: int | None = None,
+    greedy_bound: str = "auto",
+    lp_bound_max_vars: int = 20_000,
+    lagrangian_iters: int = 80,
+) -> OrderlyPlan:
+    """Plan orderly electricity use: who sheds which block in which shortage interval.
+
+    Solves the block model of the module docstring exactly (MILP, HiGHS) or by the
+    greedy merit order, and certifies the plan with a lower bound.  With no positive
+    deficit the empty plan is returned without calling a solver.  If HiGHS returns no
+    incumbent within the time limit, the greedy plan is returned with
+    ``status="time_limit"`` and ``method="greedy"``.
+
+    Args:
+        loads_kw: Forecast load per user and interval (kW), ``(n_users, n_intervals)``.
+        capacity_kw: Park supply capacity per interval (kW), ``(n_intervals,)``.
+        block_kw: Curtailable block ``ΔP`` per user (kW), ``(n_users,)``; the block
+            actually shed is ``min(block_kw, load)``.
+        loss_cny_per_kwh: Loss per curtailed kWh (CNY/kWh), ``(n_users,)`` or
+            ``(n_users, n_intervals)`` (e.g. from :func:`loss_cny_per_kwh` per notice).
+        restart_cost_cny: Cost per call, i.e. per start of a run (CNY), ``(n_users,)``;
+            default 0.
+        protected: Users never curtailed (hospitals, safety loads), ``(n_users,)`` bool.
+        max_hours: Cap on curtailed hours per user over the horizon (h); scalar or
+            ``(n_users,)``; ``inf`` = no cap.
+        max_calls: Cap on calls per user over the horizon; scalar or ``(n_users,)``.
+        min_duration: Minimum curtailment run (intervals), ``1 ≤ m ≤ intervals_per_day``.
+        fairness_weight_cny: ``λ`` (CNY per unit of the largest cumulative share).
+        prior_curtailed_kwh: Curtailed energy carried from earlier horizons (kWh).
+        prior_demand_kwh: Demand carried from earlier horizons (kWh), ``≥`` prior
+            curtailed energy.
+        interval_h: Interval length ``Δt`` (h).
+        intervals_per_day: Intervals per day; events never cross a day boundary.
+        method: ``"milp"``, ``"greedy"`` or ``"auto"`` (MILP up to ``milp_max_users``).
+        milp_max_users: ``"auto"`` switches to greedy above this many users.
+        time_limit_s: HiGHS time limit (s).
+        mip_rel_gap: Relative gap tolerance: HiGHS's MIP gap; greedy stops improving its
+            plan and bound once certified within it.
+        unserved_penalty_cny_per_kwh: ``M``, penalty per kWh of deficit left uncovered
+            (CNY/kWh); a soft price, see the module docstring.
+        sub_block_intervals: Cut events into sub-blocks of at least
+            ``max(min_duration, this)`` intervals; ``None`` keeps whole events.
+        greedy_bound: ``"lp"``, ``"lagrangian"`` or ``"auto"``: lower bound of greedy
+            plans (module docstring).
+        lp_bound_max_vars: ``"auto"`` uses the LP bound up to this many binaries.
+        lagrangian_iters: Subgradient iterations of the Lagrangian bound/prices (``≥ 1``).
+
+    Returns:
+        The plan with loss, objective, bound, gap, shares, Jain's index and unserved
+        deficit.
+
+    Raises:
+        ValueError: On shape mismatches, NaN, negative loads/capacity/blocks/costs/caps,
+            bad ``method``/``greedy_bound``, ``min_duration < 1`` or other bad scalars;
+            the message names the argument.
+
+    References:
+        NDRC (2011) 《有序用电管理办法》; Jain, Chiu & Hawe (1984) for the fairness
+        index; Huangfu & Hall (2018) for HiGHS.
+    """
+    t0 = time.perf_counter()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if greedy_bound not in _BOUNDS:
+        raise ValueError(f"greedy_bound must be one of {_BOUNDS}, got {greedy_bound!r}")
+    milp_max_users = check_int(milp_max_users, "milp_max_users", 0)
+    lp_bound_max_vars = check_int(lp_bound_max_vars, "lp_bound_max_vars", 0)
+    lagrangian_iters = check_int(lagrangian_iters, "lagrangian_iters", 1)
+    time_limit_s = nonnegative_scalar(time_limit_s, "time_limit_s", positive=True, real=True)
+    mip_rel_gap = nonnegative_scalar(mip_rel_gap, "mip_rel_gap", real=True)
+    prob = _prepare(
+        loads_kw,
+        capacity_kw,
+        block_kw,
+        loss_cny_per_kwh,
+        restart_cost_cny=restart_cost_cny,
+        protected=protected,
+        max_hours=max_hours,
+        max_calls=max_calls,
+        min_duration=min_duration,
+        fairness_weight_cny=fairness_weight_cny,
+        prior_curtailed_kwh=prior_curtailed_kwh,
+        prior_demand_kwh=prior_demand_kwh,
+        interval_h=interval_h,
+        intervals_per_day=intervals_per_day,
+        unserved_penalty_cny_per_kwh=unserved_penalty_cny_per_kwh,
+        sub_block_intervals=sub_block_intervals,
+    )
+
+    n_users = prob.dp_kw.shape[0]
+    if prob.blocks.n_blocks == 0:
+        sel = np.zeros((n_users, 0), dtype=bool)
+        return _finalise(prob, sel, 0.0, "no_shortage", "none", "none", t0)
+
+    use_milp = method == "milp" or (method == "auto" and n_users <= milp_max_users)
+    if use_milp:
+        x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
+        if x is not None:
+            sel = _full_selection(prob, x)
+            return _finalise(prob, sel, bound, status, "milp", "milp_dual", t0, solver_gap)
+        status, method_used = "time_limit", "greedy"
+    else:
+        bound, status, method_used = -np.inf, "greedy", "greedy"
+    xg, bound_g, bound_name = _greedy_plan(
+        prob, greedy_bound, lp_bound_max_vars, lagrangian_iters, time_limit_s, mip_rel_gap
+    )
+    return _finalise(
+        prob, _full_selection(prob, xg), max(bound, bound_g), status, method_used, bound_name, t0
+    )
+
+
+def _full_selection(p: _Problem, x: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    sel = np.zeros((p.dp_kw.shape[0], p.blocks.n_blocks), dtype=bool)
+    sel[p.elig] = x
+    return sel
+
+
+def _finalise(
+    p: _Problem,
+    sel: NDArray[np.bool_],
+    bound: float,
+    status: str,
+    method: str,
+    bound_method: str,
+    t0: float,
+    solver_gap: float = np.nan,
+) -> OrderlyPlan:
+    """Turn a block selection into an :class:`OrderlyPlan`, evaluated from scratch."""
+    n, n_t = p.dp_kw.shape
+    curtail = np.zeros((n, n_t), dtype=bool)
+    inside = p.blocks.block_of_interval >= 0
+    if sel.shape[1]:
+        curtail[:, inside] = sel[:, p.blocks.block_of_interval[inside]]
+    curtailed = np.where(curtail, p.dp_kw, 0.0)
+    day = np.arange(n_t) // p.ipd
+    cont = np.zeros_like(curtail)
+    cont[:, 1:] = curtail[:, :-1] & (day[1:] == day[:-1])[None, :]
+    calls = (curtail & ~cont).sum(axis=1).astype(np.int64)
+    hours = curtail.sum(axis=1) * p.dt
+    loss = float(p.cost_cny[curtail].sum() + np.dot(p.restart_cny, calls))
+    resid = p.deficit_kw - curtailed.sum(axis=0)
+    unserved = np.where(p.def_mask & (resid > p.tol_kw), resid, 0.0)
+    unserved_kwh = float(unserved.sum() * p.dt)
+    shares = np.divide(
+        p.prior_kwh + curtailed.sum(axis=1) * p.dt,
+        p.denom_kwh,
+        out=np.zeros(n),
+        where=p.denom_kwh > 0,
+    )
+    free = shares[~p.protected]
+    max_share = float(free.max(initial=0.0))
+    objective = loss + p.lam * max_share + p.penalty * unserved_kwh
+    if method == "none":
+        bound = objective
+    bound = float(min(bound, objective))
+    gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+    return OrderlyPlan(
+        curtail=curtail,
+        curtailed_kw=curtailed,
+        loss_cny=loss,
+        objective_cny=float(objective),
+        lower_bound_cny=bound,
+        gap=float(gap),
+        solver_gap=float(solver_gap),
+        shares=shares,
+        max_share=max_share,
+        jain=jain_index(free),
+        calls=calls,
+        hours=hours,
+        unserved_kw=unserved,
+        unserved_kwh=unserved_kwh,
+        deficit_kw=p.deficit_kw,
+        status=status,
+        method=method,
+        bound_method=bound_method,
+        n_blocks=p.blocks.n_blocks,
+        solve_time_s=time.perf_counter() - t0,
+    )
