@@ -173,6 +173,10 @@ class GridCompany(mesa.Agent):
         else:
             tariff_cny = np.where(own, served_kw @ tariff * m.interval_h, 0.0)
         m.billing.accrue("grid", self.account, "tariff", tariff_cny)
+        if not own.all():  # other suppliers' customers pay the network fee for the wires
+            fee = m.cfg.agency.network_fee_cny_per_kwh
+            network = np.where(own, 0.0, today.metered.served_kwh * fee)
+            m.billing.accrue("grid", self.account, "network_fee", network)
         self._purchase_kwh += m.energy.supply_kw("grid_catalog").sum() * m.interval_h
         penalty_cny = today.dispatch.penalty_kwh * m.cfg.grid.penalty_cny_per_kwh
         if penalty_cny.any():

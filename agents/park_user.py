@@ -69,6 +69,63 @@ class ParkUser(mesa.Agent):
             return np.ones(n_users, dtype=bool)
         return rng.random(n_users) < compliance_prob
 
+    @staticmethod
+    def decide_switch(
+        relative_gain: NDArray[np.float64],
+        eligible: NDArray[np.bool_],
+        *,
+        beta_rel: float,
+        hurdle_share: float,
+        inertia_prob: float,
+        rng: np.random.Generator,
+    ) -> NDArray[np.bool_]:
+        """Whether each user switches supplier this month (join, or leave, the agent).
+
+        A user evaluates with probability ``1 − ι`` (inertia) and then switches
+        with ``P = σ(β_rel·(g − κ))``, where ``g`` is its relative gain
+        ``(S − K_sw/12)/C`` (monthly saving net of the amortised switching
+        cost, over its monthly catalog bill). Two uniform draws per user, every
+        call, keep the random stream independent of who is eligible.
+
+        Args:
+            relative_gain: g per user (dimensionless).
+            eligible: Users who may switch this month.
+            beta_rel: β_rel, logit slope.
+            hurdle_share: κ, the gain at even odds.
+            inertia_prob: ι, probability of not evaluating.
+            rng: The model's generator.
+
+        Returns:
+            Boolean array ``(n_users,)``.
+
+        References:
+            PHASES.md U1; Power TAC TariffEvaluator (inertia 0.8) [S25];
+            Hortaçsu, Madanizadeh & Puller (2014), switching inertia [S26].
+        """
+        u = rng.random((2, len(relative_gain)))
+        evaluates = eligible & (u[0] >= inertia_prob)
+        z = np.clip(beta_rel * (relative_gain - hurdle_share), -60.0, 60.0)
+        return evaluates & (u[1] < 1.0 / (1.0 + np.exp(-z)))
+
+    @staticmethod
+    def decide_loan_application(
+        eligible: NDArray[np.bool_], apply_prob: float, rng: np.random.Generator
+    ) -> NDArray[np.bool_]:
+        """Whether each eligible user applies for a loan this month (rule B1).
+
+        Args:
+            eligible: Users meeting the bank's eligibility rules.
+            apply_prob: Monthly application probability.
+            rng: The model's generator (one draw per user, every call).
+
+        Returns:
+            Boolean array ``(n_users,)``.
+
+        References:
+            PHASES.md B1 (Ningxia 电e贷 eligibility [S19]; the probability is an assumption).
+        """
+        return eligible & (rng.random(len(eligible)) < apply_prob)
+
     def consider_measures(self) -> None:
         """Monthly decision whether to install the best recommended measure.
 

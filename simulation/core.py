@@ -150,7 +150,7 @@ class CoreModule:
         eligible = ~pop.protected
         peak = float(iv["served_kw"].max()) if iv["served_kw"].size else 0.0
         violations = int(np.count_nonzero(capacity_violation(iv["served_kw"], iv["capacity_kw"])))
-        user_cost = float(-m.ledger.user_balances(pop.n_users).sum())
+        user_cost = float(-m.ledger.operating_balances(pop.n_users).sum())
         output = float(rec.user_totals("output_cny").sum())
         kgce = float(m.cfg.efficiency.kgce_per_kwh)
         ei = served_kwh * kgce / 1000.0 / (output / 1e4) if output > 0 else 0.0

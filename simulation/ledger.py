@@ -19,7 +19,20 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Ledger"]
+__all__ = ["FINANCING_PURPOSES", "Ledger"]
+
+#: Purposes that move money without being a cost or a revenue (loans, deposits):
+#: they are left out of :meth:`Ledger.operating_balances` (users' cost).
+FINANCING_PURPOSES: frozenset[str] = frozenset(
+    {
+        "loan_disbursement",
+        "loan_repayment",
+        "loan_recovery",
+        "fund_deposit",
+        "fund_withdrawal",
+        "retail_bill_from_fund",
+    }
+)
 
 
 class Ledger:
@@ -33,6 +46,7 @@ class Ledger:
         self._names: list[str] = list(user_names)
         self._ids: dict[str, int] = {name: i for i, name in enumerate(self._names)}
         self._balances: NDArray[np.float64] = np.zeros(len(self._names))
+        self._financing: NDArray[np.float64] = np.zeros(len(self._names))
         self._chunks: list[tuple[NDArray, NDArray, NDArray, NDArray, str]] = []
         self.max_abs_residual_cny: float = 0.0
 
@@ -42,6 +56,7 @@ class Ledger:
             self._ids[name] = len(self._names)
             self._names.append(name)
             self._balances = np.append(self._balances, 0.0)
+            self._financing = np.append(self._financing, 0.0)
         return self._ids[name]
 
     def post(
@@ -84,6 +99,9 @@ class Ledger:
         )
         np.subtract.at(self._balances, payer_a, amount)
         np.add.at(self._balances, payee_a, amount)
+        if purpose in FINANCING_PURPOSES:
+            np.subtract.at(self._financing, payer_a, amount)
+            np.add.at(self._financing, payee_a, amount)
         self._chunks.append((time_a, payer_a, payee_a, amount, purpose))
         self.max_abs_residual_cny = max(self.max_abs_residual_cny, abs(self.residual_cny))
 
@@ -99,6 +117,10 @@ class Ledger:
     def user_balances(self, n_users: int) -> NDArray[np.float64]:
         """Balances of the first ``n_users`` accounts (the users), CNY."""
         return self._balances[:n_users].copy()
+
+    def operating_balances(self, n_users: int) -> NDArray[np.float64]:
+        """Users' balances without financing flows (:data:`FINANCING_PURPOSES`), CNY."""
+        return self._balances[:n_users] - self._financing[:n_users]
 
     def to_frame(self) -> pd.DataFrame:
         """All rows as a DataFrame with account names (categorical)."""

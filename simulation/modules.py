@@ -37,8 +37,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from agents.bank import Bank
 from agents.esco import EnergyServiceCompany
 from agents.grid_company import GridCompany
+from agents.power_plant import PlantFleet
+from agents.sales_agent import SalesAgent
 from simulation.config import ConfigError
 from simulation.core import CoreModule
 
@@ -82,6 +85,17 @@ _REGISTRY: list[ModuleSpec] = [
         enabled=lambda cfg: bool(cfg.phase.efficiency or cfg.efficiency.diagnostics),
         switch="phase.efficiency / efficiency.diagnostics",
     ),
+    ModuleSpec(
+        "plants", PlantFleet, enabled=lambda cfg: bool(cfg.phase.plants), switch="phase.plants"
+    ),
+    ModuleSpec(
+        "agency",
+        SalesAgent,
+        enabled=lambda cfg: bool(cfg.phase.agency),
+        requires=("plants",),
+        switch="phase.agency",
+    ),
+    ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
 ]
 
 

@@ -51,6 +51,8 @@ class InformationPlatform:
         quantity: ArrayLike = np.nan,
         until: ArrayLike | None = None,
         payload: ArrayLike = "",
+        *,
+        notice: bool = True,
     ) -> int:
         """Publish a batch of messages.
 
@@ -63,6 +65,8 @@ class InformationPlatform:
             quantity: A number the message carries (e.g. curtailed kW).
             until: When what it announces ends.
             payload: Free text (JSON) per message.
+            notice: The message gives notice of a curtailment (indexed for
+                :meth:`lead_time_h`); statements and announcements pass False.
 
         Returns:
             The number of messages delivered (0 when the platform is off and the
@@ -97,6 +101,8 @@ class InformationPlatform:
                 "payload": pay if pay.ndim else pay.reshape(()),
             }
         )
+        if not notice:
+            return n
         eff_ns = eff.astype(np.int64)
         days = eff_ns // _DAY_NS
         for day in np.unique(days):

@@ -29,9 +29,10 @@ import pandas as pd
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from simulation.config import efficiency, grid, output, park, phase
+from simulation.config import agency, efficiency, grid, output, park, phase
 from simulation.config._checks import ConfigError, positive
 from simulation.config._keys import check_keys
+from simulation.config.agency import AgencyConfig, BankConfig, PlantsConfig
 from simulation.config.efficiency import EfficiencyConfig, MeasureConfig
 from simulation.config.grid import (
     FailureConfig,
@@ -46,6 +47,9 @@ from simulation.config.phase import PhaseConfig
 
 __all__ = [
     "GROUP_CHECKS",
+    "AgencyConfig",
+    "BankConfig",
+    "PlantsConfig",
     "Config",
     "ConfigError",
     "EfficiencyConfig",
@@ -81,6 +85,9 @@ class Config:
         orderly: Orderly plan.
         platform: Information platform.
         efficiency: Efficiency management.
+        agency: The electricity-sales agent (agency phase).
+        plants: Power plants' bilateral offers (agency phase).
+        bank: The bank and credit reports.
         output: Output options.
     """
 
@@ -95,6 +102,9 @@ class Config:
     orderly: OrderlyConfig = field(default_factory=OrderlyConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
     efficiency: EfficiencyConfig = MISSING
+    agency: AgencyConfig = field(default_factory=AgencyConfig)
+    plants: PlantsConfig = field(default_factory=PlantsConfig)
+    bank: BankConfig = field(default_factory=BankConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
@@ -131,6 +141,7 @@ GROUP_CHECKS: tuple[Callable[[Any], None], ...] = (
     park.check,
     grid.check,
     efficiency.check,
+    agency.check,
     output.check,
 )
 

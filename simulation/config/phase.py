@@ -17,11 +17,17 @@ class PhaseConfig:
             ``agency``, ``mature``, or anything for a custom mix).
         orderly_plan: Administrative weekly orderly-use plan for capacity shortages.
         efficiency: Efficiency management (diagnostics, measures, differential prices).
+        agency: The electricity-sales agent buys for its members (requires ``plants``).
+        plants: Power plants offering two-part bilateral contracts.
+        bank: A bank buying credit reports and lending to users.
     """
 
     name: str = "orderly"
     orderly_plan: bool = True
     efficiency: bool = False
+    agency: bool = False
+    plants: bool = False
+    bank: bool = False
 
 
 def check(cfg: Any) -> None:
