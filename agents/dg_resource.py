@@ -32,6 +32,7 @@ from __future__ import annotations
 import calendar
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -186,7 +187,7 @@ def turbine_nominal_kw(turbine_type: str = "E-126/4200") -> float:
     return float(_turbine(turbine_type).nominal_power) / 1000.0
 
 
-def _turbine(turbine_type: str) -> object:
+def _turbine(turbine_type: str) -> Any:  # windpowerlib.WindTurbine (untyped library)
     """Load a turbine with its power curve from windpowerlib's shipped data.
 
     Args:
@@ -266,7 +267,7 @@ def wind_profile_kw(
     u = np.clip(ndtr(z), 0.0, 1.0 - 1e-16)
     scale = mean_wind_speed_m_per_s / math.gamma(1.0 + 1.0 / weibull_k)
     speed = scale * (-np.log1p(-u)) ** (1.0 / weibull_k)
-    curve = turbine.power_curve  # type: ignore[attr-defined]
+    curve = turbine.power_curve
     with warnings.catch_warnings():
         _filter_library_warnings()
         watts = power_output.power_curve(
