@@ -143,7 +143,8 @@ class Bank(mesa.Agent):
             eligible, float(m.cfg.agency.apply_prob_per_month), m.rng
         )
         users = np.flatnonzero(apply)
-        defaults = m.rng.random(len(users)) < self.pd_true[users]
+        # One draw per user every month keeps the stream independent of who applied.
+        defaults = (m.rng.random(len(apply)) < self.pd_true)[users]
         if len(users) == 0:
             return
         self.applications += len(users)

@@ -510,7 +510,7 @@ class SalesAgent(mesa.Agent):
             return {"agency_alpha_last": self.alpha}
         energy = float(mo.energy_kwh.sum())
         saving = float((mo.catalog_cny - mo.bill_cny - mo.network_fee_cny).sum())
-        n_months = len(mo)
+        len(mo)
         return {
             "sales_agent_profit_cny": m.ledger.balance(self.name),
             "user_refund_cny": self.refunds_cny,
