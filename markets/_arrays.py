@@ -1,0 +1,73 @@
+"""Runs of consecutive ``True`` cells in users × intervals masks (dimensionless indices).
+
+References:
+    NumPy reference, ``numpy.diff`` and ``numpy.nonzero``, https://numpy.org/doc/stable/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Runs", "runs"]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Maximal runs of ``True`` along the interval axis of a users × intervals mask.
+
+    Indices are dimensionless positions (rows, intervals).
+
+    Attributes:
+        user: Row of each run.
+        start: First interval of each run.
+        stop: One past the last interval of each run.
+        shape: Shape of the mask.
+    """
+
+    user: NDArray[np.int64]
+    start: NDArray[np.int64]
+    stop: NDArray[np.int64]
+    shape: tuple[int, int]
+
+    def __len__(self) -> int:
+        return int(self.user.shape[0])
+
+    def cells(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Covered cells as ``(row, column, run index)`` arrays."""
+        lengths = self.stop - self.start
+        run = np.repeat(np.arange(len(self)), lengths)
+        offset = np.arange(run.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return self.user[run], self.start[run] + offset, run
+
+
+def runs(mask: NDArray[np.bool_]) -> Runs:
+    """Find the runs of consecutive ``True`` cells in each row of ``mask``.
+
+    Args:
+        mask: Boolean array ``(n_rows, n_cols)`` (dimensionless flags, e.g. users ×
+            intervals curtailed).
+
+    Returns:
+        The runs, ordered by row then start; indices are interval positions.
+    """
+    m = np.asarray(mask, dtype=bool)
+    shape = (int(m.shape[0]), int(m.shape[1]))
+    rows = np.flatnonzero(m.any(axis=1))  # curtailment is sparse: work on active rows only
+    if len(rows) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Runs(user=empty, start=empty, stop=empty.copy(), shape=shape)
+    sub = m[rows]
+    padded = np.zeros((sub.shape[0], sub.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = sub
+    diff = np.diff(padded, axis=1)
+    su, sc = np.nonzero(diff == 1)
+    _, ec = np.nonzero(diff == -1)  # row-major order: starts and stops pair up
+    return Runs(
+        user=rows[su].astype(np.int64),
+        start=sc.astype(np.int64),
+        stop=ec.astype(np.int64),
+        shape=shape,
+    )
