@@ -322,6 +322,7 @@ def vector(
     upper: float | None = None,
     upper_open: bool = False,
     copy: bool = False,
+    readonly: bool = False,
 ) -> NDArray[np.float64]:
     """Validate a 1-D vector with one value per ``item`` (user, interval, plant, ...).
 
@@ -340,6 +341,7 @@ def vector(
         upper: Upper bound, or None.
         upper_open: Exclude the upper bound itself.
         copy: Always return a new array.
+        readonly: Return a new, read-only array (implies ``copy``).
 
     Returns:
         The vector as float64, shape ``(length,)`` if ``length`` is given.
@@ -348,7 +350,7 @@ def vector(
         ValueError: If the vector is not 1-D, empty (with ``nonempty``), of the wrong
             length, not numeric, holds NaN (or inf) or lies out of range.
     """
-    arr = as_float_array(values, name, copy=copy)
+    arr = as_float_array(values, name, copy=copy or readonly)
     if allow_scalar and arr.ndim == 0 and length is not None:
         arr = np.full(length, arr.item())
     check_ndim(arr, name, 1, f"one value per {item}")
@@ -356,7 +358,7 @@ def vector(
         raise ValueError(f"{name} must be a non-empty 1-D array (one value per {item})")
     if length is not None and arr.size != length:
         raise ValueError(f"{name} has {arr.size} {item}s, expected {length}")
-    return finite_array(
+    finite_array(
         arr,
         name,
         allow_inf=allow_inf,
@@ -365,6 +367,9 @@ def vector(
         upper=upper,
         upper_open=upper_open,
     )
+    if readonly:
+        arr.setflags(write=False)
+    return arr
 
 
 def load_matrix(
