@@ -9,7 +9,6 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -34,11 +33,6 @@ __all__ = [
     "draw_thresholds_months",
     "peer_share_by_industry",
 ]
-
-
-def _vector(value: ArrayLike, name: str, n: int | None = None, **bounds: Any) -> FloatArray:
-    """A per-user vector (of length ``n`` if given); see :func:`markets._checks.vector`."""
-    return vector(value, name, length=n, **bounds)
 
 
 # --------------------------------------------------------------------------- adoption
@@ -194,7 +188,7 @@ def peer_share_by_industry(
         Bass (1969) imitation term (share of previous adopters); Young (2009)
         social influence within a reference group.
     """
-    a = _vector(adopted, "adopted", lower=0.0, upper=1.0)
+    a = vector(adopted, "adopted", lower=0.0, upper=1.0)
     n = a.shape[0]
     uniq, inv = group_labels(industry, n, "industry")
     sums = np.bincount(inv, weights=a, minlength=uniq.shape[0])[inv]

@@ -13,7 +13,7 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -40,11 +40,6 @@ __all__ = [
     "intensity_gap",
     "intensity_target_tce_per_10k_cny",
 ]
-
-
-def _vector(value: ArrayLike, name: str, n: int | None = None, **bounds: Any) -> FloatArray:
-    """A per-user vector (of length ``n`` if given); see :func:`markets._checks.vector`."""
-    return vector(value, name, length=n, **bounds)
 
 
 KGCE_PER_KWH: float = 0.1229
@@ -299,10 +294,10 @@ def diagnose(
         intensity as in the NDRC energy-saving supervision practice; DESIGN.md
         thresholds (1.2 × peer median, base-load ratio 0.3).
     """
-    energy = _vector(energy_kwh, "energy_kwh", lower=0.0)
+    energy = vector(energy_kwh, "energy_kwh", lower=0.0)
     n = energy.shape[0]
-    output = _vector(output_value_cny, "output_value_cny", n, lower=0.0, lower_open=True)
-    ratio = _vector(base_load_ratio, "base_load_ratio", n, lower=0.0, allow_inf=True)
+    output = vector(output_value_cny, "output_value_cny", length=n, lower=0.0, lower_open=True)
+    ratio = vector(base_load_ratio, "base_load_ratio", length=n, lower=0.0, allow_inf=True)
     factor = real_scalar(ei_factor, "ei_factor", lower=0.0, lower_open=True)
     threshold = real_scalar(base_load_threshold, "base_load_threshold", lower=0.0)
     uniq, inv = group_labels(industry, n, "industry")

@@ -45,11 +45,6 @@ __all__ = [
 ]
 
 
-def _vector(value: ArrayLike, name: str, n: int | None = None, **bounds: Any) -> FloatArray:
-    """A per-user vector (of length ``n`` if given); see :func:`markets._checks.vector`."""
-    return vector(value, name, length=n, **bounds)
-
-
 # --------------------------------------------------------------------------- measures
 
 _REQUIRED_MEASURE_KEYS = ("name", "energy_saving_share", "lifetime_years")
@@ -424,9 +419,9 @@ def evaluate_measures(
     names = tuple(m.name for m in measures)
     if len(set(names)) != len(names):
         raise ValueError(f"measures has duplicate names: {names}")
-    energy = _vector(annual_energy_kwh, "annual_energy_kwh", lower=0.0)
+    energy = vector(annual_energy_kwh, "annual_energy_kwh", lower=0.0)
     n, n_measures = energy.shape[0], len(measures)
-    contracted = _vector(contracted_kw, "contracted_kw", n, lower=0.0)
+    contracted = vector(contracted_kw, "contracted_kw", length=n, lower=0.0)
     price = finite_array(price_cny_per_kwh, "price_cny_per_kwh", lower=0.0)
     demand = finite_array(
         demand_charge_cny_per_kw_month, "demand_charge_cny_per_kw_month", lower=0.0
@@ -519,7 +514,7 @@ def combined_energy_saving_share(
     done = bool_array(installed, "installed")
     if done.ndim != 2:
         raise ValueError(f"installed must be 2-D (n_users, n_measures), got {done.shape}")
-    share = _vector(
+    share = vector(
         energy_saving_share, "energy_saving_share", lower=0.0, upper=1.0, upper_open=True
     )
     if share.shape[0] != done.shape[1]:
