@@ -126,7 +126,8 @@ def _peak_mask(loads: NDArray[np.float64]) -> NDArray[np.bool_]:
     """
     aggregate = loads.sum(axis=0)
     peak = aggregate.max()
-    return aggregate >= peak - _PEAK_TIE_RTOL * peak
+    at_peak: NDArray[np.bool_] = aggregate >= peak - _PEAK_TIE_RTOL * peak
+    return at_peak
 
 
 def _subset_peaks_kw(loads: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -204,7 +205,10 @@ def coalition_costs_cny(
         )
     _, _, members = _membership(n)
     energy_kwh = loads.sum(axis=1) * dt
-    return a * _subset_peaks_kw(loads) + b * (members.astype(np.float64) @ energy_kwh)
+    cost_cny: NDArray[np.float64] = a * _subset_peaks_kw(loads) + b * (
+        members.astype(np.float64) @ energy_kwh
+    )
+    return cost_cny
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,8 @@ def _exact_shapley_peak_kw(loads: NDArray[np.float64]) -> NDArray[np.float64]:
     weight_by_size = np.cumprod(ratio) / n
     weights = np.where(members, 0.0, weight_by_size[np.minimum(size, n - 1)][:, None])
     marginal = peaks[subsets[:, None] | bits[None, :]] - peaks[:, None]
-    return (weights * marginal).sum(axis=0)
+    shapley_kw: NDArray[np.float64] = (weights * marginal).sum(axis=0)
+    return shapley_kw
 
 
 def _sampled_shapley_peak_kw(
@@ -415,7 +420,8 @@ def allocate(
         total_energy = float(energy_kwh.sum())
         if total_energy == 0.0:  # all loads zero, so the total cost is zero too
             return np.zeros(loads.shape[0])
-        return total_cny * energy_kwh / total_energy
+        pro_rata_cny: NDArray[np.float64] = total_cny * energy_kwh / total_energy
+        return pro_rata_cny
     # coincident_peak
     at_peak_kw = loads[:, _peak_mask(loads)].mean(axis=1)
     denominator = float(at_peak_kw.sum())
@@ -423,7 +429,8 @@ def allocate(
         capacity_cny = np.zeros(loads.shape[0])
     else:
         capacity_cny = a * peak_kw * at_peak_kw / denominator
-    return capacity_cny + b * energy_kwh
+    two_part_cny: NDArray[np.float64] = capacity_cny + b * energy_kwh
+    return two_part_cny
 
 
 def unit_load_rate_contribution(loads_kw: ArrayLike) -> NDArray[np.float64]:

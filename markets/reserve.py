@@ -126,7 +126,15 @@ def _validate(
     demand_mw: float,
     requirement_mw: float,
     interval_h: float,
-) -> tuple[NDArray[np.float64], ...]:
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    np.float64,
+    np.float64,
+    np.float64,
+]:
     """Validate the inputs shared by both procurement functions.
 
     Args:

@@ -308,7 +308,8 @@ def _hour_index(
     """
     if hour_of_interval is None:
         elapsed_h = np.arange(n_intervals) * interval_h
-        return (np.floor(elapsed_h + 1e-9).astype(np.intp)) % 24
+        hour: NDArray[np.intp] = (np.floor(elapsed_h + 1e-9).astype(np.intp)) % 24
+        return hour
     hours = np.asarray(hour_of_interval)
     if hours.shape != (n_intervals,):
         raise ValueError(
@@ -380,7 +381,8 @@ def bills_cny(
     fixed = np.array([p.fixed_cny_per_month for p in items])
     energy_cny = (loads * dt) @ price_by_hour[hours]
     demand_cny = loads.max(axis=1)[:, None] * demand_rate[None, :]
-    return energy_cny + demand_cny + fixed[None, :]
+    total_cny: NDArray[np.float64] = energy_cny + demand_cny + fixed[None, :]
+    return total_cny
 
 
 def bill(

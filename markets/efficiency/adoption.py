@@ -191,7 +191,7 @@ def peer_share_by_industry(
     a = vector(adopted, "adopted", lower=0.0, upper=1.0)
     n = a.shape[0]
     uniq, inv = group_labels(industry, n, "industry")
-    sums = np.bincount(inv, weights=a, minlength=uniq.shape[0])[inv]
+    sums = np.asarray(np.bincount(inv, weights=a, minlength=uniq.shape[0])[inv], dtype=np.float64)
     counts = np.bincount(inv, minlength=uniq.shape[0])[inv].astype(np.float64)
     if exclude_self:
         sums, counts = sums - a, counts - 1.0

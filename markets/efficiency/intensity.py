@@ -53,7 +53,8 @@ def _group_median(values: FloatArray, inv: IntArray, n_groups: int) -> FloatArra
     starts = np.cumsum(counts) - counts
     lower = ordered[starts + (counts - 1) // 2]
     upper = ordered[starts + counts // 2]
-    return 0.5 * (lower + upper)
+    median: FloatArray = 0.5 * (lower + upper)
+    return median
 
 
 # --------------------------------------------------------------------------- intensity
@@ -226,7 +227,8 @@ def base_load_ratio(loads_kw: ArrayLike, off_hours_mask: ArrayLike) -> FloatArra
     off_mean = np.where(mask, loads, 0.0).sum(axis=1) / n_off
     work_mean = np.where(mask, 0.0, loads).sum(axis=1) / n_work
     idle = np.where(off_mean > 0.0, np.inf, 0.0)
-    return np.divide(off_mean, work_mean, out=idle, where=work_mean > 0.0)
+    ratio: FloatArray = np.divide(off_mean, work_mean, out=idle, where=work_mean > 0.0)
+    return ratio
 
 
 @dataclass(frozen=True)

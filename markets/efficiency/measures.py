@@ -266,7 +266,8 @@ def payback_months(capex_cny: ArrayLike, annual_saving_cny: ArrayLike) -> FloatA
     s = finite_array(annual_saving_cny, "annual_saving_cny")
     k, s = broadcast(capex_cny=k, annual_saving_cny=s)
     with np.errstate(over="ignore"):  # a vanishing saving overflows to inf, its limit
-        return np.divide(12.0 * k, s, out=np.full(k.shape, np.inf), where=s > 0.0)
+        months: FloatArray = np.divide(12.0 * k, s, out=np.full(k.shape, np.inf), where=s > 0.0)
+    return months
 
 
 def annuity_factor(lifetime_years: ArrayLike, discount_rate: ArrayLike) -> FloatArray:
@@ -521,4 +522,5 @@ def combined_energy_saving_share(
         raise ValueError(
             f"energy_saving_share must have shape ({done.shape[1]},), got {share.shape}"
         )
-    return 1.0 - np.prod(np.where(done, 1.0 - share[None, :], 1.0), axis=1)
+    combined: FloatArray = 1.0 - np.prod(np.where(done, 1.0 - share[None, :], 1.0), axis=1)
+    return combined
