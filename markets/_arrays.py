@@ -1,4 +1,8 @@
-"""Vectorised helpers over users × intervals arrays."""
+"""Runs of consecutive ``True`` cells in users × intervals masks (dimensionless indices).
+
+References:
+    NumPy reference, ``numpy.diff`` and ``numpy.nonzero``, https://numpy.org/doc/stable/.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ __all__ = ["Runs", "runs"]
 @dataclass(frozen=True)
 class Runs:
     """Maximal runs of ``True`` along the interval axis of a users × intervals mask.
+
+    Indices are dimensionless positions (rows, intervals).
 
     Attributes:
         user: Row of each run.
@@ -41,10 +47,11 @@ def runs(mask: NDArray[np.bool_]) -> Runs:
     """Find the runs of consecutive ``True`` cells in each row of ``mask``.
 
     Args:
-        mask: Boolean array ``(n_rows, n_cols)``.
+        mask: Boolean array ``(n_rows, n_cols)`` (dimensionless flags, e.g. users ×
+            intervals curtailed).
 
     Returns:
-        The runs, ordered by row then start.
+        The runs, ordered by row then start; indices are interval positions.
     """
     m = np.asarray(mask, dtype=bool)
     shape = (int(m.shape[0]), int(m.shape[1]))

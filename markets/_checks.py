@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "as_float_array",
+    "bool_array",
+    "broadcast",
     "check_finite",
     "check_int",
     "check_ndim",
     "check_range",
     "finite_array",
+    "group_labels",
     "interval_length_h",
     "load_matrix",
     "nonnegative_scalar",
@@ -318,6 +322,7 @@ def vector(
     upper: float | None = None,
     upper_open: bool = False,
     copy: bool = False,
+    readonly: bool = False,
 ) -> NDArray[np.float64]:
     """Validate a 1-D vector with one value per ``item`` (user, interval, plant, ...).
 
@@ -336,6 +341,7 @@ def vector(
         upper: Upper bound, or None.
         upper_open: Exclude the upper bound itself.
         copy: Always return a new array.
+        readonly: Return a new, read-only array (implies ``copy``).
 
     Returns:
         The vector as float64, shape ``(length,)`` if ``length`` is given.
@@ -344,7 +350,7 @@ def vector(
         ValueError: If the vector is not 1-D, empty (with ``nonempty``), of the wrong
             length, not numeric, holds NaN (or inf) or lies out of range.
     """
-    arr = as_float_array(values, name, copy=copy)
+    arr = as_float_array(values, name, copy=copy or readonly)
     if allow_scalar and arr.ndim == 0 and length is not None:
         arr = np.full(length, arr.item())
     check_ndim(arr, name, 1, f"one value per {item}")
@@ -352,7 +358,7 @@ def vector(
         raise ValueError(f"{name} must be a non-empty 1-D array (one value per {item})")
     if length is not None and arr.size != length:
         raise ValueError(f"{name} has {arr.size} {item}s, expected {length}")
-    return finite_array(
+    finite_array(
         arr,
         name,
         allow_inf=allow_inf,
@@ -361,6 +367,9 @@ def vector(
         upper=upper,
         upper_open=upper_open,
     )
+    if readonly:
+        arr.setflags(write=False)
+    return arr
 
 
 def load_matrix(
@@ -390,3 +399,67 @@ def load_matrix(
         raise ValueError(f"{name} must hold at least {least}, got {arr.shape}")
     check_finite(arr, name, nonnegative=True, noun="loads", unit=" kW")
     return arr
+
+
+def bool_array(values: ArrayLike, name: str) -> NDArray[np.bool_]:
+    """Convert a boolean (or 0/1) array of flags (dimensionless), naming ``name`` on failure.
+
+    Args:
+        values: Array-like of bools, or of integers or floats equal to 0 or 1.
+        name: Argument name used in error messages.
+
+    Returns:
+        The flags as a bool array of the same shape.
+
+    Raises:
+        ValueError: If a value is neither boolean nor 0/1.
+    """
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_:
+        return arr
+    if arr.dtype.kind in "iuf" and np.isin(arr, (0, 1)).all():
+        return arr.astype(np.bool_)
+    raise ValueError(f"{name} must be boolean (or 0/1)")
+
+
+def broadcast(**arrays: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+    """Broadcast arrays (caller's unit, or dimensionless) together, naming them on failure.
+
+    Args:
+        **arrays: The arrays, keyed by argument name.
+
+    Returns:
+        The broadcast arrays (read-only views), in argument order.
+
+    Raises:
+        ValueError: If the shapes do not broadcast; the message lists every name and shape.
+    """
+    try:
+        return list(np.broadcast_arrays(*arrays.values()))
+    except ValueError as exc:
+        shapes = ", ".join(f"{k}{np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"incompatible shapes: {shapes}") from exc
+
+
+def group_labels(labels: ArrayLike, n: int, name: str) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Validate one group label per user (dimensionless) and index the groups.
+
+    Args:
+        labels: One label per user (e.g. industry names), mutually comparable.
+        n: Number of users.
+        name: Argument name used in error messages.
+
+    Returns:
+        The sorted unique labels and each user's group index (``np.unique`` inverse).
+
+    Raises:
+        ValueError: If ``labels`` is not of shape ``(n,)`` or its labels cannot be sorted.
+    """
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},), got {arr.shape}")
+    try:
+        uniq, inv = np.unique(arr, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(f"{name} labels must be mutually comparable") from exc
+    return uniq, inv.reshape(-1).astype(np.int64)

@@ -59,7 +59,12 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from markets._checks import check_finite, check_ndim, interval_length_h, nonnegative_scalar
+from markets._checks import (
+    check_finite,
+    interval_length_h,
+    load_matrix,
+    nonnegative_scalar,
+)
 
 __all__ = [
     "EXACT_MAX_USERS",
@@ -79,27 +84,6 @@ EXACT_MAX_USERS = 12
 RULES = ("coincident_peak", "shapley", "pro_rata_energy")
 _PEAK_TIE_RTOL = 1e-9
 _CHUNK_FLOATS = 1 << 22  # ~32 MB of float64 per subset-sum block
-
-
-def _loads(loads_kw: ArrayLike) -> NDArray[np.float64]:
-    """Validate a users × intervals load matrix.
-
-    Args:
-        loads_kw: Interval-average loads in kW, users × intervals.
-
-    Returns:
-        The loads as a float64 array.
-
-    Raises:
-        ValueError: If ``loads_kw`` is not 2-D, has no user or no interval, or
-            holds NaN, infinite or negative values.
-    """
-    arr = np.asarray(loads_kw, dtype=np.float64)
-    check_ndim(arr, "loads_kw", 2, "users × intervals")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"loads_kw must hold at least one user and one interval, got {arr.shape}")
-    check_finite(arr, "loads_kw", nonnegative=True, noun="loads", unit=" kW")
-    return arr
 
 
 def _two_part_inputs(
@@ -124,7 +108,7 @@ def _two_part_inputs(
             non-positive or non-finite interval length.
     """
     return (
-        _loads(loads_kw),
+        load_matrix(loads_kw, "loads_kw"),
         nonnegative_scalar(capacity_rate_cny_per_kw, "capacity_rate_cny_per_kw"),
         nonnegative_scalar(energy_rate_cny_per_kwh, "energy_rate_cny_per_kwh"),
         interval_length_h(interval_h),
@@ -142,7 +126,8 @@ def _peak_mask(loads: NDArray[np.float64]) -> NDArray[np.bool_]:
     """
     aggregate = loads.sum(axis=0)
     peak = aggregate.max()
-    return aggregate >= peak - _PEAK_TIE_RTOL * peak
+    at_peak: NDArray[np.bool_] = aggregate >= peak - _PEAK_TIE_RTOL * peak
+    return at_peak
 
 
 def _subset_peaks_kw(loads: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -220,7 +205,10 @@ def coalition_costs_cny(
         )
     _, _, members = _membership(n)
     energy_kwh = loads.sum(axis=1) * dt
-    return a * _subset_peaks_kw(loads) + b * (members.astype(np.float64) @ energy_kwh)
+    cost_cny: NDArray[np.float64] = a * _subset_peaks_kw(loads) + b * (
+        members.astype(np.float64) @ energy_kwh
+    )
+    return cost_cny
 
 
 @dataclass(frozen=True)
@@ -267,7 +255,8 @@ def _exact_shapley_peak_kw(loads: NDArray[np.float64]) -> NDArray[np.float64]:
     weight_by_size = np.cumprod(ratio) / n
     weights = np.where(members, 0.0, weight_by_size[np.minimum(size, n - 1)][:, None])
     marginal = peaks[subsets[:, None] | bits[None, :]] - peaks[:, None]
-    return (weights * marginal).sum(axis=0)
+    shapley_kw: NDArray[np.float64] = (weights * marginal).sum(axis=0)
+    return shapley_kw
 
 
 def _sampled_shapley_peak_kw(
@@ -431,7 +420,8 @@ def allocate(
         total_energy = float(energy_kwh.sum())
         if total_energy == 0.0:  # all loads zero, so the total cost is zero too
             return np.zeros(loads.shape[0])
-        return total_cny * energy_kwh / total_energy
+        pro_rata_cny: NDArray[np.float64] = total_cny * energy_kwh / total_energy
+        return pro_rata_cny
     # coincident_peak
     at_peak_kw = loads[:, _peak_mask(loads)].mean(axis=1)
     denominator = float(at_peak_kw.sum())
@@ -439,7 +429,8 @@ def allocate(
         capacity_cny = np.zeros(loads.shape[0])
     else:
         capacity_cny = a * peak_kw * at_peak_kw / denominator
-    return capacity_cny + b * energy_kwh
+    two_part_cny: NDArray[np.float64] = capacity_cny + b * energy_kwh
+    return two_part_cny
 
 
 def unit_load_rate_contribution(loads_kw: ArrayLike) -> NDArray[np.float64]:
@@ -466,7 +457,7 @@ def unit_load_rate_contribution(loads_kw: ArrayLike) -> NDArray[np.float64]:
     References:
         Project DESIGN.md, "Agency", step 3.
     """
-    loads = _loads(loads_kw)
+    loads = load_matrix(loads_kw, "loads_kw")
     mean_kw = loads.mean(axis=1)
     at_peak_kw = loads[:, _peak_mask(loads)].mean(axis=1)
     safe = np.where(at_peak_kw > 0, at_peak_kw, 1.0)

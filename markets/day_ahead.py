@@ -190,7 +190,9 @@ def _finite_column(bids: pd.DataFrame, column: str) -> NDArray[np.float64]:
         ValueError: Naming the first bid whose entry is not a finite number.
     """
     raw = bids[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    values: NDArray[np.float64] = pd.to_numeric(raw, errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
     _raise_for_bids(
         bids,
         ~np.isfinite(values),
@@ -277,7 +279,10 @@ def _grouped_cumsum(values: NDArray[np.float64], groups: NDArray[np.intp]) -> ND
     Returns:
         The grouped cumulative sums.
     """
-    return pd.Series(values).groupby(groups, sort=False).cumsum().to_numpy(dtype=np.float64)
+    sums: NDArray[np.float64] = (
+        pd.Series(values).groupby(groups, sort=False).cumsum().to_numpy(dtype=np.float64)
+    )
+    return sums
 
 
 def _empty_result(index: pd.Index) -> DayAheadResult:
@@ -359,8 +364,14 @@ def clear(bids: pd.DataFrame, price_floor: float, price_cap: float) -> DayAheadR
     n_levels = level_start.size
     level_product = codes_s[level_start]
     level_price = price_s[level_start]
-    sup_at = np.bincount(level_of_bid, weights=np.where(supply_s, qty_s, 0.0), minlength=n_levels)
-    dem_at = np.bincount(level_of_bid, weights=np.where(supply_s, 0.0, qty_s), minlength=n_levels)
+    sup_at = np.asarray(
+        np.bincount(level_of_bid, weights=np.where(supply_s, qty_s, 0.0), minlength=n_levels),
+        dtype=np.float64,
+    )
+    dem_at = np.asarray(
+        np.bincount(level_of_bid, weights=np.where(supply_s, 0.0, qty_s), minlength=n_levels),
+        dtype=np.float64,
+    )
 
     # Level index ranges of every product (each product has at least one level).
     prod_start = np.flatnonzero(np.r_[True, level_product[1:] != level_product[:-1]])
@@ -417,7 +428,7 @@ def clear(bids: pd.DataFrame, price_floor: float, price_cap: float) -> DayAheadR
     status = np.where(one_sided, "one_sided", np.where(volume > 0, "cleared", "no_crossing"))
     volume = np.where(volume > 0, volume, 0.0)
 
-    def per_product(values: NDArray, name: str) -> pd.Series:
+    def per_product(values: NDArray[np.generic], name: str) -> pd.Series:
         return pd.Series(values, index=labels.copy(), name=name)
 
     return DayAheadResult(

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from markets._checks import check_finite, check_ndim, nonnegative_scalar
+from markets._checks import nonnegative_scalar, real_scalar, vector
 
 __all__ = ["FundStep", "draw_return", "step"]
 
@@ -86,50 +86,6 @@ class FundStep:
     invested_cny: float
     fund_cny: float
     liquidity_ok: bool
-
-
-def _vector(values: ArrayLike, name: str, n: int | None = None) -> NDArray[np.float64]:
-    """Validate a finite non-negative 1-D vector.
-
-    Args:
-        values: The vector.
-        name: Argument name used in error messages.
-        n: Required length, or None.
-
-    Returns:
-        The vector as float64.
-
-    Raises:
-        ValueError: If not 1-D, of the wrong length, or holding NaN, inf or
-            negative values.
-    """
-    arr = np.asarray(values, dtype=np.float64)
-    check_ndim(arr, name, 1, "one value per user")
-    if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} entries, expected {n} users")
-    check_finite(arr, name, nonnegative=True)
-    return arr
-
-
-def _scalar(value: float, name: str, low: float, high: float = np.inf) -> float:
-    """Validate a finite scalar in [low, high].
-
-    Args:
-        value: The scalar.
-        name: Argument name used in error messages.
-        low: Lower bound (inclusive).
-        high: Upper bound (inclusive).
-
-    Returns:
-        The value as a float.
-
-    Raises:
-        ValueError: If it is not finite or outside [low, high].
-    """
-    number = float(value)
-    if not np.isfinite(number) or number < low or number > high:
-        raise ValueError(f"{name} must be finite and in [{low}, {high}], got {value!r}")
-    return number
 
 
 def _pro_rata(amount: float, weights: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -185,17 +141,17 @@ def step(
         Project DESIGN.md, "Mature market"; BCBS, "Basel III: The Liquidity
         Coverage Ratio", 2013.
     """
-    balances = _vector(balances_cny, "balances_cny")
+    balances = vector(balances_cny, "balances_cny", lower=0.0)
     n = balances.shape[0]
-    deposits = _vector(deposits_cny, "deposits_cny", n)
-    bills = _vector(bills_cny, "bills_cny", n)
-    rate = _scalar(return_rate, "return_rate", -1.0)
-    rho = _scalar(user_share, "user_share", 0.0, 1.0)
-    kappa = _scalar(liquidity_floor, "liquidity_floor", 0.0)
-    profit = _scalar(operator_profit_cny, "operator_profit_cny", 0.0)
+    deposits = vector(deposits_cny, "deposits_cny", length=n, lower=0.0)
+    bills = vector(bills_cny, "bills_cny", length=n, lower=0.0)
+    rate = real_scalar(return_rate, "return_rate", lower=-1.0)
+    rho = real_scalar(user_share, "user_share", lower=0.0, upper=1.0)
+    kappa = real_scalar(liquidity_floor, "liquidity_floor", lower=0.0)
+    profit = real_scalar(operator_profit_cny, "operator_profit_cny", lower=0.0)
     expected = np.asarray(expected_bills_cny, dtype=np.float64)
     if expected.ndim == 1:
-        expected = _vector(expected, "expected_bills_cny", n)
+        expected = vector(expected, "expected_bills_cny", length=n, lower=0.0)
     elif expected.ndim != 0:
         raise ValueError(
             f"expected_bills_cny must be a total or one value per user, got shape {expected.shape}"
@@ -271,8 +227,8 @@ def draw_return(
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    mu = _scalar(mean, "mean", -np.inf)
-    sigma = _scalar(std, "std", 0.0)
+    mu = real_scalar(mean, "mean")
+    sigma = real_scalar(std, "std", lower=0.0)
     if size is None:
         return float(max(rng.normal(mu, sigma), -1.0))
     if int(size) != size or size < 0:

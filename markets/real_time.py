@@ -49,40 +49,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from markets._checks import as_float_array, check_finite, check_ndim
+from markets._checks import as_float_array, check_finite, check_ndim, vector
 
 __all__ = ["ImbalancePrices", "RealTimeResult", "imbalance_prices", "settle"]
 
 _MODES = ("single", "dual")
-
-
-def _vector(
-    values: ArrayLike, name: str, length: int | None = None, allow_scalar: bool = False
-) -> NDArray[np.float64]:
-    """Validate a finite 1-D price or quantity vector and return a read-only copy.
-
-    Args:
-        values: Per-interval values.
-        name: Argument name used in error messages.
-        length: Required length, if any.
-        allow_scalar: Broadcast a scalar to ``length`` values.
-
-    Returns:
-        A read-only float64 copy.
-
-    Raises:
-        ValueError: If the array is not 1-D, has the wrong length, or holds NaN or
-            infinite values.
-    """
-    arr = as_float_array(values, name, copy=True)
-    if allow_scalar and arr.ndim == 0 and length is not None:
-        arr = np.full(length, arr.item())
-    check_ndim(arr, name, 1, "one value per interval")
-    if length is not None and arr.size != length:
-        raise ValueError(f"{name} has {arr.size} intervals, expected {length}")
-    check_finite(arr, name)
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,12 +79,24 @@ class ImbalancePrices:
     single_cny_per_kwh: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
-        up = _vector(self.up_cny_per_kwh, "up_cny_per_kwh")
-        down = _vector(self.down_cny_per_kwh, "down_cny_per_kwh", up.size)
+        up = vector(self.up_cny_per_kwh, "up_cny_per_kwh", item="interval", readonly=True)
+        down = vector(
+            self.down_cny_per_kwh,
+            "down_cny_per_kwh",
+            length=up.size,
+            item="interval",
+            readonly=True,
+        )
         object.__setattr__(self, "up_cny_per_kwh", up)
         object.__setattr__(self, "down_cny_per_kwh", down)
         if self.single_cny_per_kwh is not None:
-            single = _vector(self.single_cny_per_kwh, "single_cny_per_kwh", up.size)
+            single = vector(
+                self.single_cny_per_kwh,
+                "single_cny_per_kwh",
+                length=up.size,
+                item="interval",
+                readonly=True,
+            )
             object.__setattr__(self, "single_cny_per_kwh", single)
 
     @property
@@ -288,15 +271,17 @@ def imbalance_prices(
         Kirschen, D. S. & Strbac, G., "Fundamentals of Power System Economics",
         2nd ed., Wiley, 2019, ch. 3.
     """
-    da = _vector(da_price_cny_per_kwh, "da_price_cny_per_kwh")
+    da = vector(da_price_cny_per_kwh, "da_price_cny_per_kwh", item="interval", readonly=True)
     n = da.size
-    system = _vector(system_imbalance_kwh, "system_imbalance_kwh", n)
+    system = vector(
+        system_imbalance_kwh, "system_imbalance_kwh", length=n, item="interval", readonly=True
+    )
     premia = []
     for name, value in (
         ("up_premium_cny_per_kwh", up_premium_cny_per_kwh),
         ("down_premium_cny_per_kwh", down_premium_cny_per_kwh),
     ):
-        arr = _vector(value, name, n, allow_scalar=True)
+        arr = vector(value, name, length=n, item="interval", allow_scalar=True, readonly=True)
         if np.any(arr < 0):
             raise ValueError(f"{name} must be non-negative, got minimum {arr.min()}")
         premia.append(arr)

@@ -71,7 +71,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
 
-from markets._checks import as_float_array, check_finite, nonnegative_scalar
+from markets._checks import nonnegative_scalar, vector
 
 __all__ = ["ReserveResult", "co_optimize", "sequential"]
 
@@ -118,29 +118,6 @@ class ReserveResult:
         return self.reserve_price_cny_per_mw
 
 
-def _plant_vector(values: ArrayLike, name: str, n: int | None) -> NDArray[np.float64]:
-    """Validate a per-plant vector.
-
-    Args:
-        values: One value per plant.
-        name: Argument name used in error messages.
-        n: Required length (``None`` for the first vector).
-
-    Returns:
-        The vector as float64.
-
-    Raises:
-        ValueError: If it is not 1-D, empty, of the wrong length, or not finite.
-    """
-    arr = as_float_array(values, name)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array (one value per plant)")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} plants, expected {n}")
-    check_finite(arr, name)
-    return arr
-
-
 def _validate(
     energy_cost_cny_per_mwh: ArrayLike,
     capacity_mw: ArrayLike,
@@ -149,7 +126,15 @@ def _validate(
     demand_mw: float,
     requirement_mw: float,
     interval_h: float,
-) -> tuple[NDArray[np.float64], ...]:
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    np.float64,
+    np.float64,
+    np.float64,
+]:
     """Validate the inputs shared by both procurement functions.
 
     Args:
@@ -169,11 +154,13 @@ def _validate(
         ValueError: On malformed inputs or an instance that no dispatch can
             satisfy.
     """
-    c_e = _plant_vector(energy_cost_cny_per_mwh, "energy_cost_cny_per_mwh", None)
+    c_e = vector(energy_cost_cny_per_mwh, "energy_cost_cny_per_mwh", item="plant", nonempty=True)
     n = c_e.size
-    cap = _plant_vector(capacity_mw, "capacity_mw", n)
-    rcap = _plant_vector(reserve_cap_mw, "reserve_cap_mw", n)
-    c_r = _plant_vector(reserve_cost_cny_per_mw, "reserve_cost_cny_per_mw", n)
+    cap = vector(capacity_mw, "capacity_mw", length=n, item="plant", nonempty=True)
+    rcap = vector(reserve_cap_mw, "reserve_cap_mw", length=n, item="plant", nonempty=True)
+    c_r = vector(
+        reserve_cost_cny_per_mw, "reserve_cost_cny_per_mw", length=n, item="plant", nonempty=True
+    )
     if np.any(cap < 0):
         raise ValueError(f"capacity_mw must be >= 0, got minimum {cap.min()}")
     if np.any(rcap < 0):

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from markets._checks import check_finite, check_ndim, nonnegative_scalar
+from markets._checks import nonnegative_scalar, vector
 
 __all__ = ["AgencySettlement", "agency_settle"]
 
@@ -87,25 +87,6 @@ class AgencySettlement:
     actual_cost_cny: float
 
 
-def _vector(values: ArrayLike, name: str) -> NDArray[np.float64]:
-    """Validate a 1-D, finite, non-negative per-user vector.
-
-    Args:
-        values: The vector.
-        name: Argument name used in error messages.
-
-    Returns:
-        The vector as float64.
-
-    Raises:
-        ValueError: If it is not 1-D or holds NaN, infinite or negative values.
-    """
-    arr = np.asarray(values, dtype=np.float64)
-    check_ndim(arr, name, 1, "one value per member")
-    check_finite(arr, name, nonnegative=True)
-    return arr
-
-
 def agency_settle(
     energy_kwh: ArrayLike,
     allocated_cost_cny: ArrayLike,
@@ -133,8 +114,8 @@ def agency_settle(
     References:
         Project DESIGN.md, "Agency"; NDRC & NEA, Fagai Jingti [2016] No. 2120.
     """
-    energy = _vector(energy_kwh, "energy_kwh")
-    cost = _vector(allocated_cost_cny, "allocated_cost_cny")
+    energy = vector(energy_kwh, "energy_kwh", item="member", lower=0.0)
+    cost = vector(allocated_cost_cny, "allocated_cost_cny", item="member", lower=0.0)
     if energy.shape != cost.shape:
         raise ValueError(
             f"energy_kwh has shape {energy.shape} but allocated_cost_cny has shape {cost.shape}"

@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
-from markets._checks import check_finite, nonnegative_scalar
+from markets._checks import check_finite, interval_length_h, load_matrix, nonnegative_scalar
 
 __all__ = [
     "KINDS",
@@ -289,29 +289,6 @@ class Package:
         return float(self.demand_charge_cny_per_kw or 0.0)
 
 
-def _loads(load_curves_kw: ArrayLike) -> NDArray[np.float64]:
-    """Validate load curves (a 1-D curve is one user).
-
-    Args:
-        load_curves_kw: Loads in kW, users × intervals or one curve.
-
-    Returns:
-        2-D float64 array, users × intervals.
-
-    Raises:
-        ValueError: If not 1-D/2-D, empty, or holding NaN/inf/negative values.
-    """
-    arr = np.asarray(load_curves_kw, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] == 0:
-        raise ValueError(
-            f"load_curves_kw must be users × intervals with >= 1 interval, got shape {arr.shape}"
-        )
-    check_finite(arr, "load_curves_kw", nonnegative=True, noun="loads", unit=" kW")
-    return arr
-
-
 def _hour_index(
     hour_of_interval: ArrayLike | None, n_intervals: int, interval_h: float
 ) -> NDArray[np.intp]:
@@ -331,7 +308,8 @@ def _hour_index(
     """
     if hour_of_interval is None:
         elapsed_h = np.arange(n_intervals) * interval_h
-        return (np.floor(elapsed_h + 1e-9).astype(np.intp)) % 24
+        hour: NDArray[np.intp] = (np.floor(elapsed_h + 1e-9).astype(np.intp)) % 24
+        return hour
     hours = np.asarray(hour_of_interval)
     if hours.shape != (n_intervals,):
         raise ValueError(
@@ -395,19 +373,16 @@ def bills_cny(
         NDRC, Fagai Jiage [2021] No. 1093; NDRC, Fagai Jiage [2016] No. 1583.
     """
     items = _packages(packages)
-    loads = _loads(load_curves_kw)
-    dt = float(interval_h)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(
-            f"interval_h must be a finite positive number of hours, got {interval_h!r}"
-        )
+    loads = load_matrix(load_curves_kw, "load_curves_kw", one_curve=True, allow_no_users=True)
+    dt = interval_length_h(interval_h)
     hours = _hour_index(hour_of_interval, loads.shape[1], dt)
     price_by_hour = np.stack([p.hourly_price_cny_per_kwh() for p in items], axis=1)  # 24 × K
     demand_rate = np.array([p.demand_rate_cny_per_kw for p in items])
     fixed = np.array([p.fixed_cny_per_month for p in items])
     energy_cny = (loads * dt) @ price_by_hour[hours]
     demand_cny = loads.max(axis=1)[:, None] * demand_rate[None, :]
-    return energy_cny + demand_cny + fixed[None, :]
+    total_cny: NDArray[np.float64] = energy_cny + demand_cny + fixed[None, :]
+    return total_cny
 
 
 def bill(

@@ -120,6 +120,15 @@ benchmark weeks the result is within 0.1-2 % of the LP bound; on weeks with bind
 users: ~0.35 s); on tiny parks (~10 users) block lumpiness leaves 2-6 % to the MILP.
 More ``lagrangian_iters`` tighten both the plan and the bound.
 
+Hybrid (``method="hybrid"``, not the default)
+--------------------------------------------
+The greedy plan and its bound are computed first (stopping once certified within
+``min(mip_rel_gap, hybrid_gap)``); if its gap is at most ``hybrid_gap`` (default 0.5 %)
+it is returned, otherwise the MILP is solved as well and the better plan is returned with
+the larger bound.  On parks where the greedy is usually certified this saves most MILP
+solves; on tiny parks, where block lumpiness leaves a few percent to the greedy, it costs
+the greedy's time on top of the MILP's.
+
 Lower bound for greedy plans (``greedy_bound``)
 ------------------------------------------------
 * ``"lagrangian"``: relax the cover rows with prices ``μ_t ∈ [0, M·Δt]`` (CNY per kW of

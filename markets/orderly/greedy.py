@@ -172,7 +172,10 @@ def _balanced(p: _Problem) -> NDArray[np.bool_]:
     rem_c = np.floor(p.max_calls[p.elig] + 1e-9)
     users = np.argsort(mean_unit, kind="stable")
     users = users[np.isfinite(mean_unit[users])]
-    a_peak = a.max(axis=1)
+    a_peak_sorted = a.max(axis=1)[users]
+    ub_def = p.ub[:, blk_with_def] > 0  # gathered once; per chunk only rows are taken
+    cost_def = cost[:, blk_with_def]
+    prev_k = np.maximum(b.prev, 0)
     tol = p.tol_kw
     pos = 0
     while pos < users.size:  # chunks of users, each small against the remaining need
@@ -180,29 +183,39 @@ def _balanced(p: _Problem) -> NDArray[np.bool_]:
         if (res <= tol).all():
             break
         limit = _BALANCE_CHUNK * float(peak[peak > tol].min())
-        cum = np.cumsum(a_peak[users[pos : pos + 4096]])
+        # Chunk end: a short prefix sum usually suffices (its values equal the long one's).
+        cum = np.cumsum(a_peak_sorted[pos : pos + 256])
+        if cum.size == 256 and cum[-1] <= limit:
+            cum = np.cumsum(a_peak_sorted[pos : pos + 4096])
         n_chunk = max(1, int(np.searchsorted(cum, limit, side="right")))
         ch = users[pos : pos + n_chunk]
         pos += n_chunk
-        u = np.add.reduceat(np.minimum(a[ch], np.maximum(res, 0.0)), first_pos, axis=1) * p.dt
+        a_ch = a[ch]
+        u = np.add.reduceat(np.minimum(a_ch, np.maximum(res, 0.0)), first_pos, axis=1) * p.dt
         need = peak / peak0
-        good = (u > tol * p.dt) & (p.ub[ch][:, blk_with_def] > 0)
-        key = np.where(good, cost[ch][:, blk_with_def] / np.where(good, u * need, 1.0), np.inf)
+        good = (u > tol * p.dt) & ub_def[ch]
+        key = np.where(good, cost_def[ch] / np.where(good, u * need, 1.0), np.inf)
         ranked = np.argsort(key, axis=1, kind="stable")
         rows = np.arange(ch.size)
+        x_ch = x[ch]  # the chunk's rows, written back after the walk
+        rem_h_ch = rem_h[ch]
+        rem_c_ch = rem_c[ch]
         for j in range(blk_with_def.size):  # walk each user's ranking (loop over blocks)
             kk = ranked[:, j]
             k = blk_with_def[kk]
-            new = b.first[k] | ~x[ch, np.maximum(b.prev[k], 0)]
+            new = b.first[k] | ~x_ch[rows, prev_k[k]]
             take = (
                 good[rows, kk]
-                & (p.len_h[k] <= rem_h[ch] * (1 + 1e-12) + 1e-9)
-                & (~new | (rem_c[ch] >= 1))
+                & (p.len_h[k] <= rem_h_ch * (1 + 1e-12) + 1e-9)
+                & (~new | (rem_c_ch >= 1))
             )
-            x[ch[take], k[take]] = True
-            rem_h[ch[take]] -= p.len_h[k[take]]
-            rem_c[ch[take]] -= new[take]
-        res -= (a[ch] * x[ch][:, bt]).sum(axis=0)
+            x_ch[rows[take], k[take]] = True
+            rem_h_ch[take] -= p.len_h[k[take]]
+            rem_c_ch[take] -= new[take]
+        x[ch] = x_ch
+        rem_h[ch] = rem_h_ch
+        rem_c[ch] = rem_c_ch
+        res -= (a_ch * x_ch[:, bt]).sum(axis=0)
     return _prune(p, x, unit)
 
 

@@ -146,6 +146,8 @@ def loss_of_load_cny(
     c = loss_cny_per_kwh(voll[rows], r[rows], lead)
     s_rows = rows[start]
     restart = restart_cost_applies(lead[start], sd[s_rows])
-    return np.bincount(rows, c * kwh, minlength=n) + np.bincount(
-        s_rows, restart * k[s_rows], minlength=n
+    return np.asarray(
+        np.bincount(rows, c * kwh, minlength=n)
+        + np.bincount(s_rows, restart * k[s_rows], minlength=n),
+        dtype=np.float64,
     )

@@ -22,7 +22,7 @@ from markets.orderly.problem import _prepare, _Problem
 
 __all__ = ["OrderlyPlan", "schedule"]
 
-_METHODS: Final = ("auto", "milp", "greedy")
+_METHODS: Final = ("auto", "milp", "greedy", "hybrid")
 _BOUNDS: Final = ("auto", "lp", "lagrangian")
 
 
@@ -109,6 +109,7 @@ def schedule(
     greedy_bound: str = "auto",
     lp_bound_max_vars: int = 20_000,
     lagrangian_iters: int = 80,
+    hybrid_gap: float = 0.005,
 ) -> OrderlyPlan:
     """Plan orderly electricity use: who sheds which block in which shortage interval.
 
@@ -117,6 +118,11 @@ def schedule(
     deficit the empty plan is returned without calling a solver.  If HiGHS returns no
     incumbent within the time limit, the greedy plan is returned with
     ``status="time_limit"`` and ``method="greedy"``.
+
+    ``method="hybrid"`` runs the greedy with its bound first and keeps its plan when its
+    gap to the bound is at most ``hybrid_gap``; otherwise it solves the MILP too and
+    returns the better of the two plans (the MILP's on a tie), with the larger of the two
+    bounds.  The plan's ``method`` says which one was returned.
 
     Args:
         loads_kw: Forecast load per user and interval (kW), ``(n_users, n_intervals)``.
@@ -138,7 +144,9 @@ def schedule(
             curtailed energy.
         interval_h: Interval length ``Δt`` (h).
         intervals_per_day: Intervals per day; events never cross a day boundary.
-        method: ``"milp"``, ``"greedy"`` or ``"auto"`` (MILP up to ``milp_max_users``).
+        method: ``"milp"``, ``"greedy"``, ``"auto"`` (MILP up to ``milp_max_users``) or
+            ``"hybrid"`` (greedy, then the MILP only if the greedy gap exceeds
+            ``hybrid_gap``).
         milp_max_users: ``"auto"`` switches to greedy above this many users.
         time_limit_s: HiGHS time limit (s).
         mip_rel_gap: Relative gap tolerance: HiGHS's MIP gap; greedy stops improving its
@@ -151,6 +159,8 @@ def schedule(
             plans (module docstring).
         lp_bound_max_vars: ``"auto"`` uses the LP bound up to this many binaries.
         lagrangian_iters: Subgradient iterations of the Lagrangian bound/prices (``≥ 1``).
+        hybrid_gap: ``"hybrid"`` solves the MILP only when the greedy plan's relative gap
+            to its bound exceeds this (dimensionless, ``≥ 0``; 0.005 = 0.5 %).
 
     Returns:
         The plan with loss, objective, bound, gap, shares, Jain's index and unserved
@@ -175,6 +185,7 @@ def schedule(
     lagrangian_iters = check_int(lagrangian_iters, "lagrangian_iters", 1)
     time_limit_s = nonnegative_scalar(time_limit_s, "time_limit_s", positive=True, real=True)
     mip_rel_gap = nonnegative_scalar(mip_rel_gap, "mip_rel_gap", real=True)
+    hybrid_gap = nonnegative_scalar(hybrid_gap, "hybrid_gap", real=True)
     prob = _prepare(
         loads_kw,
         capacity_kw,
@@ -199,6 +210,17 @@ def schedule(
         sel = np.zeros((n_users, 0), dtype=bool)
         return _finalise(prob, sel, 0.0, "no_shortage", "none", "none", t0)
 
+    if method == "hybrid":
+        return _hybrid(
+            prob,
+            greedy_bound,
+            lp_bound_max_vars,
+            lagrangian_iters,
+            time_limit_s,
+            mip_rel_gap,
+            hybrid_gap,
+            t0,
+        )
     use_milp = method == "milp" or (method == "auto" and n_users <= milp_max_users)
     if use_milp:
         x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
@@ -214,6 +236,41 @@ def schedule(
     return _finalise(
         prob, _full_selection(prob, xg), max(bound, bound_g), status, method_used, bound_name, t0
     )
+
+
+def _hybrid(
+    prob: _Problem,
+    greedy_bound: str,
+    lp_bound_max_vars: int,
+    lagrangian_iters: int,
+    time_limit_s: float,
+    mip_rel_gap: float,
+    hybrid_gap: float,
+    t0: float,
+) -> OrderlyPlan:
+    """Greedy plan if certified within ``hybrid_gap``, else the better of it and the MILP's."""
+    xg, bound_g, bound_name = _greedy_plan(
+        prob,
+        greedy_bound,
+        lp_bound_max_vars,
+        lagrangian_iters,
+        time_limit_s,
+        min(mip_rel_gap, hybrid_gap),
+    )
+    greedy = _finalise(prob, _full_selection(prob, xg), bound_g, "greedy", "greedy", bound_name, t0)
+    if greedy.gap <= hybrid_gap:
+        return greedy
+    x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
+    best_bound = max(bound, greedy.lower_bound_cny)
+    if x is not None:
+        plan = _finalise(
+            prob, _full_selection(prob, x), best_bound, status, "milp", "milp_dual", t0, solver_gap
+        )
+        if plan.objective_cny <= greedy.objective_cny:
+            return plan
+    name = "milp_dual" if bound > greedy.lower_bound_cny else bound_name
+    status = "greedy" if x is not None else "time_limit"
+    return _finalise(prob, _full_selection(prob, xg), best_bound, status, "greedy", name, t0)
 
 
 def _full_selection(p: _Problem, x: NDArray[np.bool_]) -> NDArray[np.bool_]:

@@ -479,6 +479,62 @@ def test_time_limit_without_incumbent_falls_back_to_greedy(
     assert plan.bound_method == "lagrangian"
 
 
+def lumpy_instance() -> dict:
+    """3 users, one 1-h interval, deficit 10 kW; the greedy is 5 % off the optimum.
+
+    Per useful kWh: A (6 kW, 1.0 CNY/kWh) 1.0 < B (6 kW, 1.1) 1.1 < C (10 kW, 1.2) 1.2.
+    The merit order takes A then B (12 kW ≥ 10; neither fits in the 2 kW surplus):
+    6 + 6.6 = 12.6 CNY; the optimum is C alone, 12 CNY.  LP bound: A whole plus 4/6 of B,
+    6 + 4.4 = 10.4 CNY, so the greedy gap is (12.6 − 10.4) / 12.6 = 17.5 %.
+    """
+    loads = np.array([[6.0], [6.0], [10.0]])
+    return {
+        "loads_kw": loads,
+        "capacity_kw": loads.sum(axis=0) - 10.0,
+        "block_kw": np.array([6.0, 6.0, 10.0]),
+        "loss_cny_per_kwh": np.array([1.0, 1.1, 1.2]),
+    }
+
+
+def test_hybrid_solves_the_milp_only_when_the_greedy_gap_is_large() -> None:
+    inst = lumpy_instance()
+    greedy = schedule(**inst, method="greedy")
+    milp_plan = schedule(**inst, method="milp", mip_rel_gap=0.0)
+    assert greedy.loss_cny == pytest.approx(12.6) and milp_plan.loss_cny == pytest.approx(12.0)
+    assert greedy.gap == pytest.approx((12.6 - 10.4) / 12.6)  # > hybrid_gap = 0.005
+    hybrid = schedule(**inst, method="hybrid", mip_rel_gap=0.0)
+    assert hybrid.method == "milp"
+    np.testing.assert_array_equal(hybrid.curtail, milp_plan.curtail)
+    assert hybrid.objective_cny == pytest.approx(12.0)
+    # Tolerating a 20 % gap keeps the greedy plan (A and B) without a MILP.
+    loose = schedule(**inst, method="hybrid", hybrid_gap=0.2)
+    assert loose.method == "greedy" and loose.status == "greedy"
+    np.testing.assert_array_equal(loose.curtail, greedy.curtail)
+
+
+def test_hybrid_keeps_a_certified_greedy_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deficit 6 kW, user 0 sheds exactly 6 kW at 1 CNY/kWh: greedy = LP bound = 6 CNY."""
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("MILP called")
+
+    loads = np.array([[6.0], [8.0]])
+    inst = {
+        "loads_kw": loads,
+        "capacity_kw": loads.sum(axis=0) - 6.0,
+        "block_kw": np.array([6.0, 8.0]),
+        "loss_cny_per_kwh": np.array([1.0, 2.0]),
+        "greedy_bound": "lagrangian",
+    }
+    monkeypatch.setattr(orderly_milp, "milp", boom)
+    plan = schedule(**inst, method="hybrid")
+    assert plan.method == "greedy" and plan.gap <= 0.005
+    assert plan.loss_cny == pytest.approx(6.0)
+    assert plan.curtail[:, 0].tolist() == [True, False]
+    with pytest.raises(ValueError, match="hybrid_gap"):
+        schedule(**inst, method="hybrid", hybrid_gap=-0.1)
+
+
 def test_auto_switches_to_greedy_above_milp_max_users() -> None:
     inst = hand_instance()
     assert schedule(**inst, milp_max_users=2).method == "greedy"
