@@ -17,7 +17,6 @@ References:
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,35 +25,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from agents.orderly_planner import OrderlyPlanner
 from agents.park_user import ParkUser
 from markets._arrays import Runs, runs
-from markets.orderly import loss_cny_per_kwh, restart_cost_applies, schedule
 
 if TYPE_CHECKING:
     from agents._model import ModelView
 
-__all__ = ["DayDispatch", "GridCompany", "WeekPlan"]
+__all__ = ["DayDispatch", "GridCompany"]
 
-_log = logging.getLogger("parksim")
 _H = np.timedelta64(3600 * 10**9, "ns")
 _DAY = np.timedelta64(86_400 * 10**9, "ns")
-
-
-@dataclass(frozen=True)
-class WeekPlan:
-    """A published weekly plan.
-
-    Attributes:
-        first_day: Model day index of the week's first day.
-        curtail: Boolean ``(n_users, 7 · intervals_per_day)``.
-        block_kw: Curtailed kW per user (ΔP at plan time).
-        stats: Solver figures for the outputs (method, status, gap, time).
-    """
-
-    first_day: int
-    curtail: NDArray[np.bool_]
-    block_kw: NDArray[np.float64]
-    stats: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -124,10 +105,7 @@ class GridCompany(mesa.Agent):
         #: Forecast unconstrained weekday park peak at the start, kW (reference for limits).
         self.reference_peak_kw = float(weekday.max())
         self.installed_kw = self.reference_peak_kw * (1.0 + model.cfg.grid.capacity_margin)
-        self.plans: dict[int, WeekPlan] = {}
-        self.plan_stats: list[dict[str, Any]] = []
-        self.curtailed_kwh_total = np.zeros(pop.n_users)
-        self.demand_kwh_total = np.zeros(pop.n_users)
+        self.planner = OrderlyPlanner(model, self.planned_capacity_kw, "grid")
         hours = np.arange(ipd) * 24 // ipd
         self.tariff_cny_per_kwh = np.asarray(model.cfg.grid.tariff_cny_per_kwh_by_hour, float)[
             hours
@@ -137,7 +115,7 @@ class GridCompany(mesa.Agent):
     def start(self, today: Any) -> None:
         """Issue the first week's plan, published ``plan_lead_days`` before the run starts."""
         lead = self.model.cfg.platform.plan_lead_days * _DAY
-        self.plan_week(0, sent_at=self.model.clock.time_of(0, 0) - lead)
+        self.planner.plan_week(0, sent_at=self.model.clock.time_of(0, 0) - lead)
 
     def week_plan(self, today: Any) -> None:
         """On the first day of a week, plan the next week (published ``plan_lead_days`` ahead)."""
@@ -145,11 +123,11 @@ class GridCompany(mesa.Agent):
         first = today.day + 7
         if first < m.n_days:
             lead = m.cfg.platform.plan_lead_days * _DAY
-            self.plan_week(first, sent_at=m.clock.time_of(first, 0) - lead)
+            self.planner.plan_week(first, sent_at=m.clock.time_of(first, 0) - lead)
 
     def publish(self, today: Any) -> None:
         """Reminders for tomorrow's planned calls."""
-        self.publish_day(today.day)
+        self.planner.publish_day(today.day)
 
     def dispatch(self, today: Any) -> None:
         """Enforce the plan on today's demand and shed what remains over capacity."""
@@ -208,10 +186,15 @@ class GridCompany(mesa.Agent):
     def collect(self, today: Any) -> None:
         """Carry the day's curtailed shares into the rotation; drop finished weeks."""
         met = today.metered
-        self.record_history(met.demand_kwh, met.curtailed_kwh)
-        self.prune(today.day + 1)
+        self.planner.record_history(met.demand_kwh, met.curtailed_kwh)
+        self.planner.prune(today.day + 1)
 
     # ------------------------------------------------------------------ outputs
+    @property
+    def plan_stats(self) -> list[dict[str, Any]]:
+        """Solver figures of every weekly plan (one dict per week)."""
+        return self.planner.plan_stats
+
     def kpis(self) -> dict[str, float]:
         """Orderly-plan, penalty and profit KPIs."""
         stats = self.plan_stats
@@ -268,148 +251,6 @@ class GridCompany(mesa.Agent):
         lost[first : first + cfg.duration_h * steps] = cfg.depth_fraction * self.reference_peak_kw
         return lost, bool(same_day < cfg.same_day_notice_prob), first
 
-    # ------------------------------------------------------------------ planning
-    def _loss_for_notice(self, notice_h: float) -> NDArray[np.float64]:
-        pop = self.model.pop
-        return loss_cny_per_kwh(pop.voll_cny_per_kwh, pop.rho, notice_h)
-
-    def _restart_for_notice(self, notice_h: float) -> NDArray[np.float64]:
-        pop = self.model.pop
-        return np.where(restart_cost_applies(notice_h, pop.shutdown_h), pop.restart_cost_cny, 0.0)
-
-    def _schedule(
-        self,
-        loads_kw: NDArray[np.float64],
-        capacity_kw: NDArray[np.float64],
-        notice_h: float,
-        *,
-        method: str | None = None,
-        weekly_caps: bool = True,
-        block_kw: NDArray[np.float64] | None = None,
-        min_duration: int | None = None,
-    ) -> Any:
-        m = self.model
-        o = m.cfg.orderly
-        steps = m.ipd // 24
-        return schedule(
-            loads_kw,
-            capacity_kw,
-            m.pop.block_kw if block_kw is None else block_kw,
-            self._loss_for_notice(notice_h),
-            restart_cost_cny=self._restart_for_notice(notice_h),
-            protected=m.pop.protected,
-            max_hours=o.max_hours_per_week if weekly_caps else np.inf,
-            max_calls=o.max_calls_per_week if weekly_caps else np.inf,
-            min_duration=(
-                max(1, round(o.min_duration_h * steps)) if min_duration is None else min_duration
-            ),
-            fairness_weight_cny=o.fairness_weight_cny,
-            prior_curtailed_kwh=self.curtailed_kwh_total,
-            prior_demand_kwh=self.demand_kwh_total,
-            interval_h=m.interval_h,
-            intervals_per_day=m.ipd,
-            method=o.method if method is None else method,
-            milp_max_users=o.milp_max_users,
-            time_limit_s=o.time_limit_s,
-            mip_rel_gap=o.mip_rel_gap,
-            unserved_penalty_cny_per_kwh=o.unserved_penalty_cny_per_kwh,
-            greedy_bound=o.greedy_bound,
-            lagrangian_iters=o.lagrangian_iters,
-        )
-
-    def plan_week(self, first_day: int, sent_at: np.datetime64) -> None:
-        """Forecast a week, solve the orderly plan and publish it on the platform.
-
-        Args:
-            first_day: Model day index of the planned week's first day.
-            sent_at: Publication time of the plan.
-        """
-        m = self.model
-        if not m.cfg.phase.orderly_plan:
-            return
-        days = [first_day + d for d in range(7)]
-        margin = 1.0 + m.cfg.orderly.forecast_margin
-        loads = np.concatenate(
-            [m.pop.expected_load_kw(m.clock.is_weekend(d)) * margin for d in days], axis=1
-        )
-        capacity = np.concatenate([self.planned_capacity_kw(d) for d in days])
-        notice_h = (
-            24.0 * m.cfg.platform.plan_lead_days
-            if m.platform.enabled
-            else m.cfg.platform.notice_lead_min / 60.0
-        )
-        plan = self._schedule(loads, capacity, notice_h)
-        stats = {
-            "week_start": m.clock.date_of(first_day),
-            "method": plan.method,
-            "status": plan.status,
-            "gap": float(plan.gap),
-            "objective_cny": float(plan.objective_cny),
-            "lower_bound_cny": float(plan.lower_bound_cny),
-            "loss_cny": float(plan.loss_cny),
-            "solve_time_s": float(plan.solve_time_s),
-            "planned_kwh": float(plan.curtailed_kw.sum() * m.interval_h),
-            "unserved_kwh": float(plan.unserved_kw.sum() * m.interval_h),
-            "jain": float(plan.jain),
-        }
-        self.plan_stats.append(stats)
-        if plan.status == "time_limit":
-            _log.warning(
-                "orderly plan for the week of %s stopped at the HiGHS time limit "
-                "(orderly.time_limit_s=%s): the plan, and so the results, depend on "
-                "this machine's speed",
-                stats["week_start"],
-                m.cfg.orderly.time_limit_s,
-            )
-        week = WeekPlan(first_day, plan.curtail.copy(), m.pop.block_kw.copy(), stats)
-        self.plans[first_day] = week
-        r = runs(plan.curtail)
-        if len(r) == 0:
-            return
-        starts = m.clock.time_of(first_day, r.start)
-        ends = m.clock.time_of(first_day, r.stop)
-        m.platform.publish(
-            sent_at, starts, "grid", r.user, "plan", quantity=week.block_kw[r.user], until=ends
-        )
-
-    def plan_of_day(self, day: int) -> NDArray[np.bool_]:
-        """Planned curtailment mask of one day ``(n_users, ipd)`` (all False if none)."""
-        m = self.model
-        week_start = m.clock.week_start(day)
-        plan = self.plans.get(week_start)
-        if plan is None:
-            return np.zeros((m.pop.n_users, m.ipd), dtype=bool)
-        k = day - week_start
-        return plan.curtail[:, k * m.ipd : (k + 1) * m.ipd]
-
-    def publish_day(self, day: int) -> None:
-        """Send reminders for tomorrow's planned calls (and today's on day 0).
-
-        Reminders go ``reminder_lead_h`` before each call starts; the final
-        15-minute notices are sent by :meth:`dispatch_day`.
-        """
-        m = self.model
-        lead = np.timedelta64(int(m.cfg.platform.reminder_lead_h * 3600 * 10**9), "ns")
-        for d in ([day] if day == 0 else []) + [day + 1]:
-            r = runs(self.plan_of_day(d))
-            if len(r):
-                starts = m.clock.time_of(d, r.start)
-                m.platform.publish(
-                    starts - lead,
-                    starts,
-                    "grid",
-                    r.user,
-                    "reminder",
-                    quantity=m.pop.block_kw[r.user],
-                    until=m.clock.time_of(d, r.stop),
-                )
-
-    def prune(self, day: int) -> None:
-        """Drop plans of weeks that have ended."""
-        current = self.model.clock.week_start(day)
-        for start in [s for s in self.plans if s < current]:
-            del self.plans[start]
-
     # ------------------------------------------------------------------ dispatch
     def _notify(self, day: int, r: Runs, kind: str = "notice") -> None:
         m = self.model
@@ -446,7 +287,7 @@ class GridCompany(mesa.Agent):
         lost, known, first = self.draw_failure()
         capacity = np.maximum(capacity - lost, 0.0)
         planned = (
-            self.plan_of_day(day).copy()
+            self.planner.plan_of_day(day).copy()
             if m.cfg.phase.orderly_plan
             else np.zeros_like(demand_kw, dtype=bool)
         )
@@ -459,7 +300,7 @@ class GridCompany(mesa.Agent):
             kept = np.where(planned, forecast - np.minimum(pop.block_kw[:, None], forecast), 0.0)
             free_loads = np.where(planned, 0.0, forecast)
             cap_free = np.maximum(capacity - kept.sum(axis=0), 0.0)
-            sd = self._schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
+            sd = self.planner.schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
             same_day = sd.curtail & ~planned
             r_sd = runs(same_day)
             if len(r_sd):
@@ -498,7 +339,7 @@ class GridCompany(mesa.Agent):
             served[rows, cols] -= kw
             free = np.where(instructed, 0.0, served)
             cap_free = capacity - np.where(instructed, served, 0.0).sum(axis=0)
-            em = self._schedule(
+            em = self.planner.schedule(
                 free,
                 np.maximum(cap_free, 0.0),
                 notice_h,
@@ -526,11 +367,6 @@ class GridCompany(mesa.Agent):
             start=first_cell,
             penalty_kwh=penalty_kwh,
         )
-
-    def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:
-        """Carry each user's cumulative curtailed share into the next plans (rotation)."""
-        self.demand_kwh_total += demand_kwh
-        self.curtailed_kwh_total += curtailed_kwh
 
     # ------------------------------------------------------------------ diagnostics
     def publish_reports(self, sent_at: np.datetime64, report: pd.DataFrame) -> int:

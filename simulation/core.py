@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from markets.orderly import jain_index
+from markets.fairness import jain_index
 from simulation.day import DayState
 from simulation.metering import meter_day
 

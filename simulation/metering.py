@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from markets.orderly import loss_cny_per_kwh, restart_cost_applies
+from markets.orderly import loss_of_load_cny
 
 __all__ = ["MeterDay", "MonthTotals", "MonthlyMeter", "meter_day"]
 
@@ -88,11 +88,15 @@ def meter_day(
     kwh = kw * dt_h
     curtailed_kwh = np.bincount(rows, kwh, minlength=n)
     shed_kwh = np.bincount(rows, kwh * disp.shed, minlength=n)
-    c = loss_cny_per_kwh(pop.voll_cny_per_kwh[rows], pop.rho[rows], disp.lead_h)
-    s_rows = rows[disp.start]
-    restart = restart_cost_applies(disp.lead_h[disp.start], pop.shutdown_h[s_rows])
-    loss = np.bincount(rows, c * kwh, minlength=n) + np.bincount(
-        s_rows, restart * pop.restart_cost_cny[s_rows], minlength=n
+    loss = loss_of_load_cny(
+        rows,
+        kwh,
+        disp.lead_h,
+        disp.start,
+        voll_cny_per_kwh=pop.voll_cny_per_kwh,
+        rho=pop.rho,
+        shutdown_h=pop.shutdown_h,
+        restart_cost_cny=pop.restart_cost_cny,
     )
     # Output value follows production: productive load, less its curtailed share.
     productive_kw = pop.productive_load_kw(weekend)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.arrays import runs
+from markets._arrays import runs
 from simulation.ledger import Ledger
 from simulation.platform import InformationPlatform
 

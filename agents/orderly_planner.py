@@ -1,0 +1,232 @@
+"""The orderly-use planner: the weekly plan, its reminders and the rotation history.
+
+The grid company composes one planner. On the first day of each week it
+forecasts the following week's load and solves the orderly plan with
+``markets.orderly.schedule`` (a block MILP, or the greedy with its bound on
+large parks), publishes it on the platform ``plan_lead_days`` ahead and sends
+reminders ``reminder_lead_h`` before each call; users' cumulative curtailed
+shares carry into the next plans (the rotation bound).
+
+References:
+    NDRC (2011) 《有序用电管理办法》 (orderly electricity-use measures):
+    plans prepared in advance, published to users, interruptible classes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from markets._arrays import runs
+from markets.orderly import loss_cny_per_kwh, restart_cost_applies, schedule
+
+if TYPE_CHECKING:
+    from agents._model import ModelView
+
+__all__ = ["OrderlyPlanner", "WeekPlan"]
+
+_log = logging.getLogger("parksim")
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A published weekly plan.
+
+    Attributes:
+        first_day: Model day index of the week's first day.
+        curtail: Boolean ``(n_users, 7 · intervals_per_day)``.
+        block_kw: Curtailed kW per user (ΔP at plan time).
+        stats: Solver figures for the outputs (method, status, gap, time).
+    """
+
+    first_day: int
+    curtail: NDArray[np.bool_]
+    block_kw: NDArray[np.float64]
+    stats: dict[str, Any]
+
+
+class OrderlyPlanner:
+    """Weekly orderly plans of one grid company.
+
+    Args:
+        model: The park model.
+        capacity_kw: The day's capacity known in advance, kW per interval (by day).
+        sender: Sender name on the platform.
+    """
+
+    def __init__(
+        self, model: ModelView, capacity_kw: Callable[[int], NDArray[np.float64]], sender: str
+    ) -> None:
+        self.model = model
+        self.capacity_kw = capacity_kw
+        self.sender = sender
+        n = model.pop.n_users
+        self.plans: dict[int, WeekPlan] = {}
+        self.plan_stats: list[dict[str, Any]] = []
+        self.curtailed_kwh_total = np.zeros(n)
+        self.demand_kwh_total = np.zeros(n)
+
+    def _loss_for_notice(self, notice_h: float) -> NDArray[np.float64]:
+        pop = self.model.pop
+        return loss_cny_per_kwh(pop.voll_cny_per_kwh, pop.rho, notice_h)
+
+    def _restart_for_notice(self, notice_h: float) -> NDArray[np.float64]:
+        pop = self.model.pop
+        return np.where(restart_cost_applies(notice_h, pop.shutdown_h), pop.restart_cost_cny, 0.0)
+
+    def schedule(
+        self,
+        loads_kw: NDArray[np.float64],
+        capacity_kw: NDArray[np.float64],
+        notice_h: float,
+        *,
+        method: str | None = None,
+        weekly_caps: bool = True,
+        block_kw: NDArray[np.float64] | None = None,
+        min_duration: int | None = None,
+    ) -> Any:
+        """Solve an orderly plan for loads against a capacity (``markets.orderly.schedule``).
+
+        Args:
+            loads_kw: Forecast loads ``(n_users, intervals)``, kW.
+            capacity_kw: Capacity per interval, kW.
+            notice_h: Notice the plan's calls will have, h (sets the loss per kWh).
+            method: Solver method (default: ``orderly.method``).
+            weekly_caps: Apply the per-week caps on hours and calls.
+            block_kw: Curtailable block per user, kW (default: the population's).
+            min_duration: Minimum call length in intervals (default from conf).
+
+        Returns:
+            The plan (``markets.orderly.OrderlyPlan``).
+        """
+        m = self.model
+        o = m.cfg.orderly
+        steps = m.ipd // 24
+        return schedule(
+            loads_kw,
+            capacity_kw,
+            m.pop.block_kw if block_kw is None else block_kw,
+            self._loss_for_notice(notice_h),
+            restart_cost_cny=self._restart_for_notice(notice_h),
+            protected=m.pop.protected,
+            max_hours=o.max_hours_per_week if weekly_caps else np.inf,
+            max_calls=o.max_calls_per_week if weekly_caps else np.inf,
+            min_duration=(
+                max(1, round(o.min_duration_h * steps)) if min_duration is None else min_duration
+            ),
+            fairness_weight_cny=o.fairness_weight_cny,
+            prior_curtailed_kwh=self.curtailed_kwh_total,
+            prior_demand_kwh=self.demand_kwh_total,
+            interval_h=m.interval_h,
+            intervals_per_day=m.ipd,
+            method=o.method if method is None else method,
+            milp_max_users=o.milp_max_users,
+            time_limit_s=o.time_limit_s,
+            mip_rel_gap=o.mip_rel_gap,
+            unserved_penalty_cny_per_kwh=o.unserved_penalty_cny_per_kwh,
+            greedy_bound=o.greedy_bound,
+            lagrangian_iters=o.lagrangian_iters,
+        )
+
+    def plan_week(self, first_day: int, sent_at: np.datetime64) -> None:
+        """Forecast a week, solve the orderly plan and publish it on the platform.
+
+        Args:
+            first_day: Model day index of the planned week's first day.
+            sent_at: Publication time of the plan.
+        """
+        m = self.model
+        if not m.cfg.phase.orderly_plan:
+            return
+        days = [first_day + d for d in range(7)]
+        margin = 1.0 + m.cfg.orderly.forecast_margin
+        loads = np.concatenate(
+            [m.pop.expected_load_kw(m.clock.is_weekend(d)) * margin for d in days], axis=1
+        )
+        capacity = np.concatenate([self.capacity_kw(d) for d in days])
+        notice_h = (
+            24.0 * m.cfg.platform.plan_lead_days
+            if m.platform.enabled
+            else m.cfg.platform.notice_lead_min / 60.0
+        )
+        plan = self.schedule(loads, capacity, notice_h)
+        stats = {
+            "week_start": m.clock.date_of(first_day),
+            "method": plan.method,
+            "status": plan.status,
+            "gap": float(plan.gap),
+            "objective_cny": float(plan.objective_cny),
+            "lower_bound_cny": float(plan.lower_bound_cny),
+            "loss_cny": float(plan.loss_cny),
+            "solve_time_s": float(plan.solve_time_s),
+            "planned_kwh": float(plan.curtailed_kw.sum() * m.interval_h),
+            "unserved_kwh": float(plan.unserved_kw.sum() * m.interval_h),
+            "jain": float(plan.jain),
+        }
+        self.plan_stats.append(stats)
+        if plan.status == "time_limit":
+            _log.warning(
+                "orderly plan for the week of %s stopped at the HiGHS time limit "
+                "(orderly.time_limit_s=%s): the plan, and so the results, depend on "
+                "this machine's speed",
+                stats["week_start"],
+                m.cfg.orderly.time_limit_s,
+            )
+        week = WeekPlan(first_day, plan.curtail.copy(), m.pop.block_kw.copy(), stats)
+        self.plans[first_day] = week
+        r = runs(plan.curtail)
+        if len(r) == 0:
+            return
+        starts = m.clock.time_of(first_day, r.start)
+        ends = m.clock.time_of(first_day, r.stop)
+        m.platform.publish(
+            sent_at, starts, "grid", r.user, "plan", quantity=week.block_kw[r.user], until=ends
+        )
+
+    def plan_of_day(self, day: int) -> NDArray[np.bool_]:
+        """Planned curtailment mask of one day ``(n_users, ipd)`` (all False if none)."""
+        m = self.model
+        week_start = m.clock.week_start(day)
+        plan = self.plans.get(week_start)
+        if plan is None:
+            return np.zeros((m.pop.n_users, m.ipd), dtype=bool)
+        k = day - week_start
+        return plan.curtail[:, k * m.ipd : (k + 1) * m.ipd]
+
+    def publish_day(self, day: int) -> None:
+        """Send reminders for tomorrow's planned calls (and today's on day 0).
+
+        Reminders go ``reminder_lead_h`` before each call starts; the final
+        15-minute notices are sent by :meth:`dispatch_day`.
+        """
+        m = self.model
+        lead = np.timedelta64(int(m.cfg.platform.reminder_lead_h * 3600 * 10**9), "ns")
+        for d in ([day] if day == 0 else []) + [day + 1]:
+            r = runs(self.plan_of_day(d))
+            if len(r):
+                starts = m.clock.time_of(d, r.start)
+                m.platform.publish(
+                    starts - lead,
+                    starts,
+                    self.sender,
+                    r.user,
+                    "reminder",
+                    quantity=m.pop.block_kw[r.user],
+                    until=m.clock.time_of(d, r.stop),
+                )
+
+    def prune(self, day: int) -> None:
+        """Drop plans of weeks that have ended."""
+        current = self.model.clock.week_start(day)
+        for start in [s for s in self.plans if s < current]:
+            del self.plans[start]
+
+    def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:
+        """Carry each user's cumulative curtailed share into the next plans (rotation)."""
+        self.demand_kwh_total += demand_kwh
+        self.curtailed_kwh_total += curtailed_kwh
