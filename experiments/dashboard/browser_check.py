@@ -206,15 +206,82 @@ def drive(url: str, screenshot: Path, steps: int = 3, timeout_s: float = 90.0) -
     }
 
 
+def gallery(url: str, out_dir: Path, steps: int = 10, timeout_s: float = 120.0) -> list[Path]:
+    """Screenshots of the three pages after ``steps`` days (the README's figures).
+
+    Args:
+        url: The dashboard's URL.
+        out_dir: Directory of ``dashboard.png``, ``dashboard_user.png``, ``dashboard_compare.png``.
+        steps: Days simulated before the screenshots.
+        timeout_s: Longest wait for each page.
+
+    Returns:
+        The files written.
+    """
+    from playwright.sync_api import sync_playwright
+
+    exe = os.environ.get("PARKSIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [out_dir / f"dashboard{s}.png" for s in ("", "_user", "_compare")]
+    ms = timeout_s * 1000
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=exe,
+            headless=True,
+            args=list(CHROMIUM_ARGS),
+            viewport={"width": 1600, "height": 1150},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(url, timeout=ms)
+            page.wait_for_selector(".parksim-park-load img", timeout=ms)
+            for i in range(1, steps + 1):
+                page.get_by_role("button", name="Step").click()
+                page.wait_for_function(
+                    "n => document.querySelector('.parksim-day')"
+                    ".innerText.startsWith('Day ' + n + ' ')",
+                    arg=i,
+                    timeout=ms,
+                )
+            time.sleep(2)
+            page.screenshot(path=str(files[0]), full_page=True)
+            user_figures = ("user-load", "peak-valley", "efficiency", "bills")
+            for tab, names, file in (
+                ("Page 1", user_figures, files[1]),
+                ("Page 2", ("compare",), files[2]),
+            ):
+                page.get_by_role("tab", name=tab).click()
+                for name in names:
+                    page.wait_for_selector(f".parksim-{name} img", timeout=ms)
+                time.sleep(4)
+                page.screenshot(path=str(file), full_page=True)
+        finally:
+            browser.close()
+    return files
+
+
 def main() -> None:
-    """Serve on a free port, drive the page, print the JSON report."""
+    """Serve on a free port, drive the page, print the JSON report (or take the gallery)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--screenshot", type=Path, required=True)
+    parser.add_argument("--screenshot", type=Path, help="drive the page; PNG written here")
     parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--gallery", type=Path, help="write the three pages' PNGs here")
+    parser.add_argument("--runs", type=Path, help="collected runs for the comparison page")
     args = parser.parse_args()
-    log = args.screenshot.with_suffix(".server.log")
+    if args.runs is not None:
+        os.environ["PARKSIM_DASHBOARD_RUNS"] = str(args.runs.resolve())
+    if args.screenshot is not None:
+        log = args.screenshot.with_suffix(".server.log")
+    else:
+        log = Path(tempfile.gettempdir()) / "parksim-dashboard-gallery.server.log"
     with serve(free_port(), log) as url:
-        report = drive(url, args.screenshot, steps=args.steps)
+        if args.gallery is not None:
+            report: dict[str, Any] = {
+                "files": [str(f) for f in gallery(url, args.gallery, args.steps)]
+            }
+        else:
+            report = drive(url, args.screenshot, steps=args.steps)
     report["url"] = url
     print(json.dumps(report))
 
