@@ -1,0 +1,1 @@
+"""parksim's live dashboard (Mesa SolaraViz): ``parksim-dashboard``."""
