@@ -20,7 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy markets
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 ## make test-all: every test, including those marked slow

@@ -326,7 +326,9 @@ class GridCompany(mesa.Agent):
         # min(notice, interval) of each of their calls is still served.
         first_frac = max(0.0, 1.0 - notice_h / dt_h)
         kw = np.where(~comp & first_cell, kw * first_frac, kw)
-        penalty_kwh = np.bincount(rows[~comp], block[rows[~comp]] * dt_h, minlength=n)
+        penalty_kwh = np.asarray(
+            np.bincount(rows[~comp], block[rows[~comp]] * dt_h, minlength=n), dtype=np.float64
+        )
         # Notice lead: read back from the platform for followed calls; 15 minutes
         # for the calls the grid company had to shed.
         tau_run = m.platform.lead_time_h(r_inst.user, m.clock.time_of(day, r_inst.start))

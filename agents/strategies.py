@@ -12,6 +12,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -73,7 +74,7 @@ class MarginalCost:
 
 
 #: Strategy factories by name: ``(markup_init, step, max) -> strategy``.
-STRATEGIES = {
+STRATEGIES: dict[str, Callable[[float, float, float], OfferStrategy]] = {
     "adaptive_markup": lambda init, step, top: AdaptiveMarkup(init, step, top),
     "marginal_cost": lambda init, step, top: MarginalCost(),
 }

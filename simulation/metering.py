@@ -56,6 +56,11 @@ class MeterDay:
     peak_kw: NDArray[np.float64]
 
 
+def _sum_by(index: NDArray[np.int64], values: Any, size: int) -> NDArray[np.float64]:
+    """Sum of ``values`` per index (a float ``np.bincount``)."""
+    return np.asarray(np.bincount(index, values, minlength=size), dtype=np.float64)
+
+
 def meter_day(
     pop: Any, demand_kw: NDArray[np.float64], disp: Any, interval_h: float, weekend: bool
 ) -> MeterDay:
@@ -83,11 +88,11 @@ def meter_day(
     served_kw[rows, cols] -= kw  # cells are unique
     demand_int = demand_kw.sum(axis=0)
     served_int = served_kw.sum(axis=0)
-    curtailed_int = np.bincount(cols, kw, minlength=ipd)
-    shed_int = np.bincount(cols, kw * disp.shed, minlength=ipd)
+    curtailed_int = _sum_by(cols, kw, ipd)
+    shed_int = _sum_by(cols, kw * disp.shed, ipd)
     kwh = kw * dt_h
-    curtailed_kwh = np.bincount(rows, kwh, minlength=n)
-    shed_kwh = np.bincount(rows, kwh * disp.shed, minlength=n)
+    curtailed_kwh = _sum_by(rows, kwh, n)
+    shed_kwh = _sum_by(rows, kwh * disp.shed, n)
     loss = loss_of_load_cny(
         rows,
         kwh,
@@ -101,8 +106,8 @@ def meter_day(
     # Output value follows production: productive load, less its curtailed share.
     productive_kw = pop.productive_load_kw(weekend)
     lost_share = kw / demand_kw[rows, cols]
-    productive_kwh = pop.productive_energy_kwh(weekend, dt_h) - np.bincount(
-        rows, productive_kw[rows, cols] * lost_share * dt_h, minlength=n
+    productive_kwh = pop.productive_energy_kwh(weekend, dt_h) - _sum_by(
+        rows, productive_kw[rows, cols] * lost_share * dt_h, n
     )
     output_cny = productive_kwh * pop.output_value_cny_per_kwh
     demand_kwh = demand_kw.sum(axis=1) * dt_h

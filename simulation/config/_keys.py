@@ -64,7 +64,7 @@ def check_keys(node: Any, schema: type, prefix: str = "") -> None:
         return
     allowed = children(schema)
     for key in node:
-        full = f"{prefix}{key}"
+        full = f"{prefix}{key!s}"
         if key not in allowed:
             raise ConfigError(
                 f"{full}: unknown key; allowed under '{prefix.rstrip('.') or '<root>'}': "
@@ -77,6 +77,6 @@ def check_keys(node: Any, schema: type, prefix: str = "") -> None:
         if dict_of:
             if isinstance(child, DictConfig):
                 for name in child:
-                    check_keys(child[name], sub_type, f"{full}.{name}.")
+                    check_keys(child[name], sub_type, f"{full}.{name!s}.")
         else:
             check_keys(child, sub_type, f"{full}.")
