@@ -14,9 +14,9 @@ the command exits with status 1. SIGTERM ends a run like Ctrl-C does
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import logging
+import pickle
 import sys
 import traceback
 from collections.abc import Sequence
@@ -46,7 +46,7 @@ EXIT_FAILED = 1
 
 # State shared between main() and the sweep callback (same process).
 _state: dict[str, Any] = {"expected": 0, "failed": 0}
-_composed: dict[tuple[str, ...], DictConfig] = {}
+_composed: dict[tuple[str, ...], bytes] = {}
 
 
 def _one_line(err: BaseException) -> str:
@@ -113,8 +113,8 @@ def _compose_member(member: list[str], groups: set[str]) -> DictConfig:
     value_ovr = [o for o in parsed if o not in group_ovr]
     key = tuple(str(o.input_line) for o in group_ovr)
     if key not in _composed:
-        _composed[key] = compose_config(list(key))
-    cfg = copy.deepcopy(_composed[key])
+        _composed[key] = pickle.dumps(compose_config(list(key)))
+    cfg = pickle.loads(_composed[key])
     ConfigLoaderImpl._apply_overrides_to_config(value_ovr, cfg)
     return cfg
 
