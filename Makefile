@@ -4,7 +4,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: run test test-all lint format bench clean
+.PHONY: run test test-all test-install test-slurm lint format bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,15 @@ test: $(STAMP)
 ## make test-all: every test, including those marked slow
 test-all: $(STAMP)
 	$(PY) -m pytest -m ""
+
+## make test-install: build the wheel, install it into a fresh venv, run parksim outside the checkout
+test-install: $(STAMP)
+	$(PY) -m pytest -m slow tests/test_install.py
+
+## make test-slurm: a one-node SLURM cluster (installed with apt, root needed), sweeps through
+## hydra/launcher=submitit_slurm compared byte for byte with joblib, a failing job reported
+test-slurm: $(STAMP)
+	PY=$(abspath $(PY)) .ci/slurm/test.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
