@@ -21,6 +21,7 @@ CONF_PACKAGES = ["parksim_conf"] + [
 setup(
     packages=[
         *find_packages(include=["simulation*", "agents*", "markets*", "experiments*"]),
+        "hydra_plugins.parksim_launchers",  # in Hydra's plugin namespace package
         *CONF_PACKAGES,
     ],
     package_dir={"parksim_conf": "conf"},

@@ -200,6 +200,9 @@ def summarise_sweep(sweep_dir: Path, expected: int) -> dict[str, Any]:
                 "message": rec.get("message", ""),
             }
         )
+    for path in sorted(sweep_dir.glob("failed_job_*.json")):  # the scheduler's failures
+        rec = json.loads(path.read_text())
+        failed.append({k: rec.get(k, "") for k in ("run", "error", "message")})
     missing = max(0, expected - len(finished) - len(failed))
     return {
         "sweep_dir": str(sweep_dir),

@@ -137,6 +137,17 @@ def register_configs() -> None:
         OmegaConf.register_new_resolver("parksim_pid", os.getpid, use_cache=True)
     cs = ConfigStore.instance()
     cs.store(name="parksim_schema", node=Config)
+    # hydra/launcher=submitit_slurm|submitit_local: the plugin's schemas with
+    # parksim's launchers, which wait for every job (replacing the plugin's entries,
+    # after Hydra's plugin discovery, which registers them again when it first runs).
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.parksim_launchers.launchers import LocalConf, SlurmConf
+
+    Plugins.instance()
+
+    cs.store(group="hydra/launcher", name="submitit_slurm", node=SlurmConf, provider="parksim")
+    cs.store(group="hydra/launcher", name="submitit_local", node=LocalConf, provider="parksim")
     cs.store(group="phase", name="phase_schema", node=PhaseConfig)
     cs.store(group="park", name="park_schema", node=ParkConfig)
     cs.store(group="efficiency", name="efficiency_schema", node=EfficiencyConfig)
