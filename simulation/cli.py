@@ -279,4 +279,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # ``python -m simulation.cli``: run the imported module's main, so that the
+    # sweep callback (which Hydra imports as simulation.cli) shares its state.
+    from simulation.cli import main as _main
+
+    _main()
