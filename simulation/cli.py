@@ -51,7 +51,10 @@ _composed: dict[tuple[str, ...], bytes] = {}
 
 def _one_line(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
-    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    cause = err.__cause__
+    if cause is not None and str(cause).strip():
+        text = f"{text} ({str(cause).strip().splitlines()[0]})"
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _group_names() -> set[str]:

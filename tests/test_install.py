@@ -5,7 +5,7 @@ the repository), installs it without dependencies into a fresh virtual
 environment under ``tmp_path`` that reuses this environment's installed
 dependencies through a ``.pth`` file, and runs ``parksim`` from a directory
 outside the checkout. Slow (about 20-30 s: the build needs setuptools in an
-isolated environment); ``make test-install`` runs it, and ``.ci/run`` calls that.
+isolated environment); ``make test-e2e`` runs it, and ``.ci/run`` calls that.
 """
 
 from __future__ import annotations
