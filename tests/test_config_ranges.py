@@ -160,3 +160,43 @@ def test_phase_label_follows_the_modules(overrides, label):
     cfg = compose_config(["park=small", *overrides])
     validate(cfg)
     assert cfg.phase.name == label
+
+
+def _range_ends() -> list[tuple[str, float]]:
+    """(key, value) at both ends of every scalar range (just inside an open end)."""
+    base = compose_config(["park=small"])
+    ind, mea = next(iter(base.park.industries)), next(iter(base.efficiency.measures))
+    out = []
+    for key, rng, many in iter_ranges(Config):
+        if many or key in ("seed", "days", "park.n_users"):  # size: bounded by MAX_CELLS
+            continue
+        key = key.replace("park.industries.*.", f"park.industries.{ind}.")
+        key = key.replace("efficiency.measures.*.", f"efficiency.measures.{mea}.")
+        ends = [rng.lo + (1e-3 if rng.lo_open else 0.0)]
+        if not math.isinf(rng.hi):
+            ends.append(rng.hi - (1e-3 if rng.hi_open else 0.0))
+        out += [(key, int(v) if rng.integer else v) for v in ends]
+    return out
+
+
+@pytest.mark.slow
+def test_every_accepted_range_end_runs():
+    # Efficiency phase over a month boundary (27 Jan + 8 days): weekly plan,
+    # month close and adoption all run. A value validate accepts must run;
+    # those a rule on several keys rejects (e.g. am_h=24 >= pm_h) are skipped.
+    from simulation.run import run_simulation
+
+    crashes = []
+    for key, value in _range_ends():
+        cfg = compose_config(
+            ["park=small", "days=8", "phase=efficiency", "start_date=2025-01-27", f"{key}={value}"]
+        )
+        try:
+            validate(cfg)
+        except ConfigError:
+            continue
+        try:
+            run_simulation(cfg, None, progress=False)
+        except Exception as err:
+            crashes.append((key, value, f"{type(err).__name__}: {err}"))
+    assert not crashes, crashes

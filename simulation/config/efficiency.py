@@ -25,8 +25,8 @@ class MeasureConfig:
     """
 
     capex_cny_per_kw: float = ranged(100.0, lo=0.0, hi=1e6)
-    energy_saving_share: float = ranged(0.05, lo=0.0, hi=1.0)
-    peak_saving_share: float = ranged(0.03, lo=0.0, hi=1.0)
+    energy_saving_share: float = ranged(0.05, lo=0.0, hi=1.0, hi_open=True)
+    peak_saving_share: float = ranged(0.03, lo=0.0, hi=1.0, hi_open=True)
     lifetime_years: float = ranged(10.0, lo=0.0, lo_open=True, hi=100.0)
     industries: list[str] = field(default_factory=list)
     standby: bool = False
