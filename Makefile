@@ -4,7 +4,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: run test test-all lint format bench clean
+.PHONY: run test test-all test-e2e test-slurm lint format bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,16 @@ test: $(STAMP)
 ## make test-all: every test, including those marked slow
 test-all: $(STAMP)
 	$(PY) -m pytest -m ""
+
+## make test-e2e: the wheel installed into a fresh venv and run outside the checkout,
+## and every parksim/parksim-figure command of README.md (tiny horizon)
+test-e2e: $(STAMP)
+	$(PY) -m pytest -m slow tests/test_install.py tests/test_readme.py
+
+## make test-slurm: a one-node SLURM cluster (installed with apt, root needed), sweeps through
+## hydra/launcher=submitit_slurm compared byte for byte with joblib, a failing job reported
+test-slurm: $(STAMP)
+	PY=$(abspath $(PY)) .ci/slurm/test.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,39 +1,289 @@
-"""The ``parksim`` command: one run, or a sweep with ``-m`` (Hydra app)."""
+"""The ``parksim`` command: one run, or a sweep with ``-m`` (Hydra app).
+
+Before Hydra starts anything, every run the command line describes — the one
+run, or every member of a ``-m`` sweep — is composed and validated
+(:func:`preflight`); all bad members are reported at once, one line each, and
+the command exits with status 2 without running anything. A run that fails at
+run time writes ``error.json`` into its run directory; in a sweep it fails
+alone: the other members finish, and a summary (printed, and written to
+``sweep_summary.json`` in the sweep directory) says which failed and why, and
+the command exits with status 1. SIGTERM ends a run like Ctrl-C does
+(temporary files removed) with status 143.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import pickle
 import sys
+import traceback
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
-from simulation.config import ConfigError, register_configs
-from simulation.outputs import KPI_NAMES
-from simulation.run import CONF_DIR, format_kpis, run_simulation
+from simulation.config import ConfigError, register_configs, validate
+from simulation.io import sigterm_as_exit, write_atomic
+from simulation.run import CONF_DIR, check_experiments, format_kpis, run_simulation
 
-__all__ = ["main"]
+__all__ = ["SweepSummary", "main", "preflight", "sweep_members"]
+
+log = logging.getLogger("parksim")
+
+#: Exit status of a bad command line or config (nothing ran).
+EXIT_CONFIG = 2
+#: Exit status of a run (or of at least one sweep member) that failed at run time.
+EXIT_FAILED = 1
+
+# State shared between main() and the sweep callback (same process).
+_state: dict[str, Any] = {"expected": 0, "failed": 0}
+_composed: dict[tuple[str, ...], bytes] = {}
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    cause = err.__cause__
+    if cause is not None and str(cause).strip():
+        text = f"{text} ({str(cause).strip().splitlines()[0]})"
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _group_names() -> set[str]:
+    from hydra.core.config_store import ConfigStore
+
+    groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir()}
+    groups |= {k for k, v in ConfigStore.instance().repo.items() if isinstance(v, dict)}
+    return groups
+
+
+def sweep_members(overrides: Sequence[str], multirun: bool) -> list[list[str]]:
+    """The override list of every run a command line describes.
+
+    Args:
+        overrides: The command line's overrides.
+        multirun: ``-m`` was given.
+
+    Returns:
+        One override list per run (one list without ``-m``).
+
+    Raises:
+        ConfigError: If an override cannot be parsed, or is a sweep without ``-m``.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as err:
+        raise ConfigError(_one_line(err)) from None
+    if not multirun:
+        for o in parsed:
+            if o.is_sweep_override():
+                raise ConfigError(f"{o.input_line}: a sweep needs -m (parksim -m ...)")
+        return [list(overrides)]
+    try:
+        return BasicSweeper.split_arguments(parsed, None)[0]
+    except HydraException as err:
+        raise ConfigError(_one_line(err)) from None
+
+
+def _compose_member(member: list[str], groups: set[str]) -> DictConfig:
+    """Compose one run's config as Hydra does, reusing compositions of the same groups.
+
+    Hydra composes the defaults list from the config-group overrides and then
+    applies the value overrides to the result; this does the same, with the
+    group composition cached, so validating a large sweep costs one
+    composition per distinct choice of groups.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from simulation.run import compose_config
+
+    check_experiments(member)
+    parsed = OverridesParser.create().parse_overrides(member)
+    parsed = [o for o in parsed if not o.is_hydra_override()]
+    group_ovr = [o for o in parsed if o.key_or_group.split("@")[0] in groups]
+    value_ovr = [o for o in parsed if o not in group_ovr]
+    key = tuple(str(o.input_line) for o in group_ovr)
+    if key not in _composed:
+        _composed[key] = pickle.dumps(compose_config(list(key)))
+    cfg = pickle.loads(_composed[key])
+    ConfigLoaderImpl._apply_overrides_to_config(value_ovr, cfg)
+    return cfg
+
+
+def preflight(overrides: Sequence[str], multirun: bool) -> tuple[int, list[str]]:
+    """Compose and validate every run of a command line before any starts.
+
+    Args:
+        overrides: The command line's overrides.
+        multirun: ``-m`` was given.
+
+    Returns:
+        The number of runs, and one error line per bad run (empty if all are good).
+    """
+    try:
+        members = sweep_members(overrides, multirun)
+    except ConfigError as err:
+        return 0, [str(err)]
+    groups = _group_names()
+    errors = []
+    for num, member in enumerate(members):
+        try:
+            validate(_compose_member(member, groups))
+        except (ConfigError, HydraException, OmegaConfBaseException) as err:
+            where = f"run {num} ({' '.join(member)}): " if multirun else ""
+            errors.append(f"{where}{_one_line(err)}")
+    return len(members), errors
+
+
+def _record_failure(out_dir: Path, err: BaseException) -> None:
+    record = {
+        "error": type(err).__name__,
+        "message": _one_line(err),
+        "traceback": traceback.format_exc(),
+    }
+    with contextlib.suppress(OSError):
+        write_atomic(out_dir / "error.json", lambda p: p.write_text(json.dumps(record, indent=2)))
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _app(cfg: DictConfig) -> float:
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        kpis = run_simulation(cfg, out_dir)
-    except ConfigError as err:
-        print(f"parksim: error: {err}", file=sys.stderr)
-        sys.exit(2)
+def _app(cfg: DictConfig) -> float | None:
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
+    with sigterm_as_exit():
+        try:
+            kpis = run_simulation(cfg, out_dir)
+        except Exception as err:
+            _record_failure(out_dir, err)
+            code = EXIT_CONFIG if isinstance(err, ConfigError) else EXIT_FAILED
+            print(f"parksim: error: {out_dir}: {_one_line(err)}", file=sys.stderr)
+            log.debug("run failed", exc_info=True)
+            if multirun:
+                return None
+            sys.exit(code)
     print(f"parksim: {cfg.phase.name} phase, {cfg.park.name} park, seed {cfg.seed} -> {out_dir}")
+    from simulation.outputs import KPI_NAMES
+
     print(format_kpis(kpis, KPI_NAMES))
     return float(kpis["user_cost_cny"])
 
 
-def main() -> None:
-    """Entry point of the ``parksim`` console script."""
+def summarise_sweep(sweep_dir: Path, expected: int) -> dict[str, Any]:
+    """Which members of a sweep finished and which failed (from their run directories).
+
+    Args:
+        sweep_dir: The sweep directory.
+        expected: Number of members launched.
+
+    Returns:
+        ``{"sweep_dir", "expected", "finished", "failed": [{"run", "error",
+        "message"}], "missing"}``: ``missing`` counts members that left neither
+        ``kpis.json`` nor ``error.json`` (killed before they could write).
+    """
+    finished = sorted(str(p.parent.relative_to(sweep_dir)) for p in sweep_dir.rglob("kpis.json"))
+    failed = []
+    for path in sorted(sweep_dir.rglob("error.json")):
+        rec = json.loads(path.read_text())
+        failed.append(
+            {
+                "run": str(path.parent.relative_to(sweep_dir)),
+                "error": rec.get("error", ""),
+                "message": rec.get("message", ""),
+            }
+        )
+    for path in sorted(sweep_dir.glob("failed_job_*.json")):  # the scheduler's failures
+        rec = json.loads(path.read_text())
+        failed.append({k: rec.get(k, "") for k in ("run", "error", "message")})
+    missing = max(0, expected - len(finished) - len(failed))
+    return {
+        "sweep_dir": str(sweep_dir),
+        "expected": expected,
+        "finished": finished,
+        "failed": failed,
+        "missing": missing,
+    }
+
+
+class SweepSummary(Callback):
+    """Hydra callback: after a sweep, report which members failed and why."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Print the summary, write ``sweep_summary.json`` and record the failure count."""
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        expected = int(_state["expected"]) or len(list(sweep_dir.rglob(".hydra")))
+        summary = summarise_sweep(sweep_dir, expected)
+        write_atomic(
+            sweep_dir / "sweep_summary.json",
+            lambda p: p.write_text(json.dumps(summary, indent=2)),
+        )
+        n_bad = len(summary["failed"]) + summary["missing"]
+        _state["failed"] = n_bad
+        print(
+            f"parksim: sweep: {len(summary['finished'])} of {expected} runs finished "
+            f"-> {sweep_dir}",
+            file=sys.stderr if n_bad else sys.stdout,
+        )
+        for f in summary["failed"]:
+            print(f"parksim: failed: {f['run']}: {f['error']}: {f['message']}", file=sys.stderr)
+        if summary["missing"]:
+            print(
+                f"parksim: failed: {summary['missing']} runs left no result (killed?)",
+                file=sys.stderr,
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``parksim`` console script.
+
+    Args:
+        argv: Command-line arguments (default: ``sys.argv[1:]``).
+    """
+    from hydra._internal.utils import get_args_parser
+
     register_configs()
-    _app()
+    args = list(sys.argv[1:] if argv is None else argv)
+    ns, _ = get_args_parser().parse_known_args(args)
+    informational = (
+        ns.help or ns.hydra_help or ns.cfg or ns.info or ns.shell_completion or ns.config_dir
+    )
+    if not informational:
+        expected, errors = preflight(ns.overrides, bool(ns.multirun))
+        if errors:
+            for line in errors:
+                print(f"parksim: error: {line}", file=sys.stderr)
+            if len(errors) > 1 or ns.multirun:
+                print(
+                    f"parksim: {len(errors)} of {max(expected, 1)} runs have a bad config; "
+                    "nothing was run",
+                    file=sys.stderr,
+                )
+            sys.exit(EXIT_CONFIG)
+        _state.update(expected=expected, failed=0)
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "parksim", *args]
+    try:
+        _app()
+    finally:
+        sys.argv = saved
+    if _state["failed"]:
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":
-    main()
+    # ``python -m simulation.cli``: run the imported module's main, so that the
+    # sweep callback (which Hydra imports as simulation.cli) shares its state.
+    from simulation.cli import main as _main
+
+    _main()

@@ -21,17 +21,18 @@ References:
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from simulation.config import agency, efficiency, grid, output, park, phase
-from simulation.config._checks import ConfigError, positive
-from simulation.config._keys import check_keys
+from simulation.config._checks import ConfigError, Range, ranged
+from simulation.config._keys import check_keys, check_ranges, iter_ranges
 from simulation.config.agency import AgencyConfig, BankConfig, PlantsConfig
 from simulation.config.efficiency import EfficiencyConfig, MeasureConfig
 from simulation.config.grid import (
@@ -46,7 +47,11 @@ from simulation.config.park import IndustryConfig, ParkConfig
 from simulation.config.phase import PhaseConfig
 
 __all__ = [
+    "FIRST_DATE",
     "GROUP_CHECKS",
+    "LAST_DATE",
+    "MAX_CELLS",
+    "MAX_DAYS",
     "AgencyConfig",
     "BankConfig",
     "Config",
@@ -63,10 +68,29 @@ __all__ = [
     "PhaseConfig",
     "PlantsConfig",
     "PlatformConfig",
+    "Range",
+    "iter_ranges",
+    "parse_start_date",
     "register_configs",
     "to_container",
     "validate",
 ]
+
+
+#: First and last calendar day a run may cover (pandas/numpy ``datetime64[ns]``
+#: timestamps end in April 2262; the model's clock uses them).
+FIRST_DATE: dt.date = dt.date(1900, 1, 1)
+LAST_DATE: dt.date = dt.date(2200, 12, 31)
+
+#: Longest horizon, days (the date range above).
+MAX_DAYS: int = (LAST_DATE - FIRST_DATE).days + 1
+
+#: Largest problem, ``park.n_users × days × intervals_per_day`` cells. Measured
+#: on this project's reference machine (24 GB): about 42 bytes per cell at 24
+#: intervals per day (user rows per day, their parquet table, the interval
+#: arrays), so 4·10⁸ cells stay under about 17 GB. The large park (10,000 users)
+#: fits a year at 96 intervals per day (3.5·10⁸ cells).
+MAX_CELLS: int = 400_000_000
 
 
 @dataclass
@@ -75,8 +99,12 @@ class Config:
 
     Attributes:
         seed: Seed of the model's single random generator.
-        start_date: First simulated day (ISO date).
-        days: Number of simulated days (one Mesa step per day).
+        start_date: First simulated day, an ISO 8601 date (``2025-01-06``, or the
+            basic form ``20250106``); normalised to ``YYYY-MM-DD`` by
+            :func:`validate`. The whole horizon must lie in
+            ``FIRST_DATE``..``LAST_DATE`` (1900-01-01..2200-12-31).
+        days: Number of simulated days (one Mesa step per day); with
+            ``park.n_users`` and ``intervals_per_day`` bounded by ``MAX_CELLS``.
         intervals_per_day: Intervals per day; a multiple of 24 dividing 1440 (24, 96, ...).
         progress: Show a progress bar over days (only on a terminal).
         phase: Module switches.
@@ -91,10 +119,10 @@ class Config:
         output: Output options.
     """
 
-    seed: int = 0
+    seed: int = ranged(0, lo=0, hi=2**63 - 1, integer=True)
     start_date: str = "2025-01-06"
-    days: int = 28
-    intervals_per_day: int = 24
+    days: int = ranged(28, lo=1, hi=MAX_DAYS, integer=True)
+    intervals_per_day: int = ranged(24, lo=24, hi=1440, integer=True)
     progress: bool = True
     phase: PhaseConfig = MISSING
     park: ParkConfig = MISSING
@@ -109,29 +137,85 @@ class Config:
 
 
 def register_configs() -> None:
-    """Register the schemas in Hydra's ConfigStore (idempotent)."""
+    """Register the schemas in Hydra's ConfigStore and the resolvers (idempotent).
+
+    The resolver ``${parksim_pid:}`` is this process's id (cached, so a sweep's
+    jobs see their launcher's): the default run and sweep directories include
+    it, so that runs started in the same second never share a directory.
+    """
+    if not OmegaConf.has_resolver("parksim_pid"):
+        OmegaConf.register_new_resolver("parksim_pid", os.getpid, use_cache=True)
     cs = ConfigStore.instance()
     cs.store(name="parksim_schema", node=Config)
+    # hydra/launcher=submitit_slurm|submitit_local: the plugin's schemas with
+    # parksim's launchers, which wait for every job (replacing the plugin's entries,
+    # after Hydra's plugin discovery, which registers them again when it first runs).
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.parksim_launchers.launchers import LocalConf, SlurmConf
+
+    Plugins.instance()
+
+    cs.store(group="hydra/launcher", name="submitit_slurm", node=SlurmConf, provider="parksim")
+    cs.store(group="hydra/launcher", name="submitit_local", node=LocalConf, provider="parksim")
     cs.store(group="phase", name="phase_schema", node=PhaseConfig)
     cs.store(group="park", name="park_schema", node=ParkConfig)
     cs.store(group="efficiency", name="efficiency_schema", node=EfficiencyConfig)
 
 
+def parse_start_date(value: object) -> dt.date:
+    """Parse ``start_date``: an ISO 8601 calendar date, extended or basic form.
+
+    ``2025-01-06`` and ``20250106`` (the basic form, as a YAML integer or a
+    string) both mean 6 January 2025. Only this function parses it; the
+    normalised ``YYYY-MM-DD`` string is what the model reads.
+
+    Args:
+        value: The configured value.
+
+    Returns:
+        The date.
+
+    Raises:
+        ConfigError: If it is not a date, or outside ``FIRST_DATE``..``LAST_DATE``.
+    """
+    text = str(value).strip()
+    if len(text) not in (8, 10) or not text.replace("-", "").isdigit():
+        raise ConfigError(f"start_date={value!r}: not an ISO date (YYYY-MM-DD, or YYYYMMDD)")
+    try:
+        date = dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise ConfigError(f"start_date={value!r}: not an ISO date ({err})") from None
+    if not FIRST_DATE <= date <= LAST_DATE:
+        raise ConfigError(
+            f"start_date={value!r}: must be in {FIRST_DATE.isoformat()}..{LAST_DATE.isoformat()}"
+        )
+    return date
+
+
 def _check_root(cfg: Any) -> None:
-    """Check the top-level (contract) keys."""
-    positive("days", cfg.days, integer=True)
+    """Check the top-level (contract) keys; normalise ``start_date`` to ``YYYY-MM-DD``."""
     ipd = cfg.intervals_per_day
-    if ipd <= 0 or ipd % 24 != 0 or 1440 % ipd != 0:
+    if ipd % 24 != 0 or 1440 % ipd != 0:
         raise ConfigError(
             f"intervals_per_day={ipd}: must be a multiple of 24 that divides 1440 "
             "(24, 48, 72, 96, 120, 144, 288, ...)"
         )
-    try:
-        pd.Timestamp(cfg.start_date)
-    except (ValueError, TypeError) as err:
-        raise ConfigError(f"start_date={cfg.start_date!r}: not an ISO date ({err})") from None
-    if cfg.seed < 0:
-        raise ConfigError(f"seed={cfg.seed}: must be a non-negative integer")
+    start = parse_start_date(cfg.start_date)
+    last = start + dt.timedelta(days=int(cfg.days) - 1)
+    if last > LAST_DATE:
+        raise ConfigError(
+            f"days={cfg.days}: the run from start_date={start.isoformat()} would end on "
+            f"{last.isoformat()}, after {LAST_DATE.isoformat()}"
+        )
+    cells = int(cfg.park.n_users) * int(cfg.days) * int(ipd)
+    if cells > MAX_CELLS:
+        raise ConfigError(
+            f"days={cfg.days}: park.n_users × days × intervals_per_day = {cells:,} exceeds "
+            f"{MAX_CELLS:,} (about 17 GB); shorten days, or use fewer users or intervals"
+        )
+    if cfg.start_date != start.isoformat():
+        cfg.start_date = start.isoformat()
 
 
 #: One check per config group, run in this order by :func:`validate`.
@@ -149,6 +233,10 @@ GROUP_CHECKS: tuple[Callable[[Any], None], ...] = (
 def validate(cfg: DictConfig | Config) -> None:
     """Check keys against the schema and value ranges its types cannot express.
 
+    In order: unknown and missing keys, every field's declared range (see
+    ``python -m simulation.config``), then each group's rules involving
+    several keys. ``start_date`` is normalised to ``YYYY-MM-DD`` in place.
+
     Args:
         cfg: A composed config (DictConfig with the ``Config`` schema).
 
@@ -157,6 +245,7 @@ def validate(cfg: DictConfig | Config) -> None:
     """
     if isinstance(cfg, DictConfig):
         check_keys(cfg, Config)
+    check_ranges(cfg, Config)
     for check in GROUP_CHECKS:
         check(cfg)
 

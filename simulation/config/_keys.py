@@ -1,10 +1,11 @@
-"""Unknown-key check derived from the schema's type hints.
+"""Schema walks derived from the dataclass type hints: unknown keys, missing keys, ranges.
 
-A ``+key=value`` override bypasses Hydra's structured-config check, so
-:func:`check_keys` walks the composed config against the dataclass types. The
+A ``+key=value`` override bypasses Hydra's structured-config check and ``~key``
+deletes a key, so :func:`check_keys` walks the composed config against the
+dataclass types; :func:`check_ranges` enforces every declared range. The
 nesting is read from each field's type hint — a nested dataclass, or a
-``dict[str, Dataclass]`` of named entries — so a new group is declared once,
-in its dataclass.
+``dict[str, Dataclass]`` of named entries — so a group is declared once, in its
+dataclass.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
+from collections.abc import Iterator
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from simulation.config._checks import ConfigError
+from simulation.config._checks import ConfigError, Range, field_range
 
-__all__ = ["check_keys", "children"]
+__all__ = ["check_keys", "check_ranges", "children", "iter_ranges"]
 
 
 @functools.cache
@@ -50,7 +52,7 @@ def children(schema: type) -> dict[str, tuple[type | None, bool]]:
 
 
 def check_keys(node: Any, schema: type, prefix: str = "") -> None:
-    """Reject keys that are not fields of the schema, recursively.
+    """Reject keys that are not fields of the schema and fields that are missing.
 
     Args:
         node: A config node (non-DictConfig nodes are not checked).
@@ -58,7 +60,7 @@ def check_keys(node: Any, schema: type, prefix: str = "") -> None:
         prefix: Dotted key of the node, with a trailing dot (``""`` at the root).
 
     Raises:
-        ConfigError: Naming the first unknown key and the keys allowed there.
+        ConfigError: Naming the first unknown or missing key.
     """
     if not isinstance(node, DictConfig):
         return
@@ -70,7 +72,10 @@ def check_keys(node: Any, schema: type, prefix: str = "") -> None:
                 f"{full}: unknown key; allowed under '{prefix.rstrip('.') or '<root>'}': "
                 f"{sorted(allowed)}"
             )
-        sub_type, dict_of = allowed[str(key)]
+    for key, (sub_type, dict_of) in allowed.items():
+        full = f"{prefix}{key}"
+        if key not in node or OmegaConf.is_missing(node, key):
+            raise ConfigError(f"{full}: missing mandatory value (the schema requires it)")
         if sub_type is None:
             continue
         child = node[key]
@@ -80,3 +85,71 @@ def check_keys(node: Any, schema: type, prefix: str = "") -> None:
                     check_keys(child[name], sub_type, f"{full}.{name!s}.")
         else:
             check_keys(child, sub_type, f"{full}.")
+
+
+def _values(value: Any) -> Iterator[tuple[str, Any]]:
+    """(suffix, scalar) pairs of a scalar, list or dict value."""
+    if isinstance(value, list | tuple | ListConfig):
+        for i, v in enumerate(value):
+            yield f"[{i}]", v
+    elif isinstance(value, dict | DictConfig):
+        for k, v in value.items():
+            yield f".{k}", v
+    else:
+        yield "", value
+
+
+def check_ranges(node: Any, schema: type, prefix: str = "") -> None:
+    """Enforce the declared range of every field (of each element of lists and dicts).
+
+    Args:
+        node: A config node or dataclass instance following ``schema``.
+        schema: The dataclass the node follows.
+        prefix: Dotted key of the node, with a trailing dot.
+
+    Raises:
+        ConfigError: Naming the first value outside its range and the range.
+    """
+    kids = children(schema)
+    for f in dataclasses.fields(schema):
+        value = getattr(node, f.name)
+        full = f"{prefix}{f.name}"
+        sub_type, dict_of = kids[f.name]
+        if sub_type is not None:
+            if dict_of:
+                for name in value:
+                    check_ranges(value[name], sub_type, f"{full}.{name}.")
+            else:
+                check_ranges(value, sub_type, f"{full}.")
+            continue
+        rng = field_range(f)
+        if rng is None:
+            continue
+        for suffix, v in _values(value):
+            if v not in rng or (rng.integer and not isinstance(v, int)):
+                raise ConfigError(f"{full}{suffix}={v}: must be {rng}")
+
+
+def iter_ranges(schema: type, prefix: str = "") -> Iterator[tuple[str, Range, bool]]:
+    """Every ranged field below a schema: (dotted key, range, is a list/dict of values).
+
+    Dict-of-dataclass fields appear with ``*`` in place of the entry name.
+
+    Args:
+        schema: A dataclass type.
+        prefix: Dotted prefix with a trailing dot.
+
+    Yields:
+        ``(key, range, many)`` for each ranged field.
+    """
+    kids = children(schema)
+    hints = typing.get_type_hints(schema)
+    for f in dataclasses.fields(schema):
+        sub_type, dict_of = kids[f.name]
+        if sub_type is not None:
+            yield from iter_ranges(sub_type, f"{prefix}{f.name}.{'*.' if dict_of else ''}")
+            continue
+        rng = field_range(f)
+        if rng is not None:
+            many = typing.get_origin(hints[f.name]) in (list, dict)
+            yield f"{prefix}{f.name}", rng, many

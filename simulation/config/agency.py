@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["AgencyConfig", "BankConfig", "PlantsConfig", "check"]
 
@@ -72,32 +72,32 @@ class AgencyConfig:
 
     agent_type: str = "grid"
     grid_data_sharing: bool = False
-    alpha: float = 0.30
+    alpha: float = ranged(0.30, lo=0.0, hi=1.0)
     alpha_policy: str = "fixed"
-    alpha_step: float = 0.05
-    alpha_max: float = 0.5
-    alpha_review_months: int = 3
-    f2_headroom_share: float = 0.08
+    alpha_step: float = ranged(0.05, lo=0.0, hi=1.0)
+    alpha_max: float = ranged(0.5, lo=0.0, hi=1.0)
+    alpha_review_months: int = ranged(3, lo=1, hi=120, integer=True)
+    f2_headroom_share: float = ranged(0.08, lo=0.0, hi=1.0)
     allocation_rule: str = "coincident_peak"
-    shapley_permutations: int = 200
-    contract_term_months: int = 12
+    shapley_permutations: int = ranged(200, lo=2, hi=100_000, integer=True)
+    contract_term_months: int = ranged(12, lo=1, hi=120, integer=True)
     review: str = "contract_end"
-    inertia_prob_per_month: float = 0.8
-    beta_rel: float = 50.0
-    saving_hurdle_share: float = 0.02
-    switching_cost_cny: float = 2000.0
-    demand_margin_share: float = 0.05
-    service_cost_cny_per_member_month: float = 300.0
-    network_fee_cny_per_kwh: float = 0.27
+    inertia_prob_per_month: float = ranged(0.8, lo=0.0, hi=1.0)
+    beta_rel: float = ranged(50.0, lo=0.0, hi=10_000.0, lo_open=True)
+    saving_hurdle_share: float = ranged(0.02, lo=-1.0, hi=1.0)
+    switching_cost_cny: float = ranged(2000.0, lo=0.0, hi=1e9)
+    demand_margin_share: float = ranged(0.05, lo=0.0, hi=1.0)
+    service_cost_cny_per_member_month: float = ranged(300.0, lo=0.0, hi=1e7)
+    network_fee_cny_per_kwh: float = ranged(0.27, lo=0.0, hi=10.0)
     penalty_pass_through: bool = False
     curtailment_exempt: bool = True
-    forecast_history_days: int = 28
-    declared_sigma_share: float = 0.10
-    deviation_tolerance_share: float = 0.03
-    deviation_penalty_share: float = 0.10
-    overrun_threshold_share: float = 1.05
-    overrun_factor: float = 2.0
-    apply_prob_per_month: float = 0.02
+    forecast_history_days: int = ranged(28, lo=1, hi=365, integer=True)
+    declared_sigma_share: float = ranged(0.10, lo=0.0, hi=2.0)
+    deviation_tolerance_share: float = ranged(0.03, lo=0.0, hi=1.0)
+    deviation_penalty_share: float = ranged(0.10, lo=0.0, hi=10.0)
+    overrun_threshold_share: float = ranged(1.05, lo=1.0, hi=10.0)
+    overrun_factor: float = ranged(2.0, lo=1.0, hi=100.0)
+    apply_prob_per_month: float = ranged(0.02, lo=0.0, hi=1.0)
 
 
 @dataclass
@@ -119,12 +119,16 @@ class PlantsConfig:
     """
 
     names: list[str] = field(default_factory=lambda: ["coal_a", "coal_b", "coal_c"])
-    capacity_share_of_peak: list[float] = field(default_factory=lambda: [1.5, 1.5, 1.5])
-    capacity_cost_cny_per_kw_month: float = 27.5
-    variable_cost_cny_per_kwh: list[float] = field(default_factory=lambda: [0.34, 0.36, 0.38])
-    markup_init: float = 0.05
-    markup_step: float = 0.01
-    markup_max: float = 0.30
+    capacity_share_of_peak: list[float] = ranged(  # noqa: RUF009
+        factory=lambda: [1.5, 1.5, 1.5], lo=0.0, hi=100.0, lo_open=True
+    )
+    capacity_cost_cny_per_kw_month: float = ranged(27.5, lo=0.0, hi=1e4)
+    variable_cost_cny_per_kwh: list[float] = ranged(  # noqa: RUF009
+        factory=lambda: [0.34, 0.36, 0.38], lo=0.0, hi=100.0
+    )
+    markup_init: float = ranged(0.05, lo=0.0, hi=10.0)
+    markup_step: float = ranged(0.01, lo=0.0, hi=10.0)
+    markup_max: float = ranged(0.30, lo=0.0, hi=10.0)
     strategy: str = "adaptive_markup"
 
 
@@ -157,14 +161,16 @@ class BankConfig:
 
     use_reports: bool = True
     data_holder: str = "grid"
-    loan_max_cny: float = 2_000_000.0
-    loan_term_months: int = 12
-    loan_rate: float = 0.05
-    min_history_months: int = 24
-    min_bills_cny: float = 100_000.0
-    bill_multiple: float = 2.0
-    pd_by_grade: dict[str, float] = field(
-        default_factory=lambda: {
+    loan_max_cny: float = ranged(2_000_000.0, lo=0.0, hi=1e12)
+    loan_term_months: int = ranged(12, lo=1, hi=360, integer=True)
+    loan_rate: float = ranged(0.05, lo=0.0, hi=1.0)
+    min_history_months: int = ranged(24, lo=12, hi=24, integer=True)
+    min_bills_cny: float = ranged(100_000.0, lo=0.0, hi=1e12)
+    bill_multiple: float = ranged(2.0, lo=0.0, hi=1000.0)
+    pd_by_grade: dict[str, float] = ranged(  # noqa: RUF009
+        lo=0.0,
+        hi=1.0,
+        factory=lambda: {
             "AAA": 0.005,
             "AA": 0.01,
             "A": 0.02,
@@ -172,19 +178,19 @@ class BankConfig:
             "BB": 0.08,
             "B": 0.15,
             "C": 0.30,
-        }
+        },
     )
-    pooled_pd: float = 0.0356
-    pd_noise_sigma: float = 0.5
-    lgd: float = 0.6
-    report_fee_cny: float = 200.0
-    fixed_cost_cny: float = 1000.0
-    on_time_share_mean: float = 0.95
-    history_growth_sigma: float = 0.10
+    pooled_pd: float = ranged(0.0356, lo=0.0, hi=1.0)
+    pd_noise_sigma: float = ranged(0.5, lo=0.0, hi=5.0)
+    lgd: float = ranged(0.6, lo=0.0, hi=1.0)
+    report_fee_cny: float = ranged(200.0, lo=0.0, hi=1e7)
+    fixed_cost_cny: float = ranged(1000.0, lo=0.0, hi=1e9)
+    on_time_share_mean: float = ranged(0.95, lo=0.0, hi=1.0)
+    history_growth_sigma: float = ranged(0.10, lo=0.0, hi=5.0)
 
 
 def check(cfg: Any) -> None:
-    """Check the ``agency``, ``plants`` and ``bank`` groups.
+    """Check the ``agency``, ``plants`` and ``bank`` groups beyond their declared ranges.
 
     Args:
         cfg: The whole composed config.
@@ -193,44 +199,17 @@ def check(cfg: Any) -> None:
         ConfigError: Naming the first offending key.
     """
     a = cfg.agency
-    if a.agent_type not in AGENT_TYPES:
-        raise ConfigError(f"agency.agent_type={a.agent_type!r}: must be one of {AGENT_TYPES}")
-    if a.allocation_rule not in ALLOCATION_RULES:
-        raise ConfigError(
-            f"agency.allocation_rule={a.allocation_rule!r}: must be one of {ALLOCATION_RULES}"
-        )
-    if a.alpha_policy not in ALPHA_POLICIES:
-        raise ConfigError(
-            f"agency.alpha_policy={a.alpha_policy!r}: must be one of {ALPHA_POLICIES}"
-        )
-    if a.review not in REVIEWS:
-        raise ConfigError(f"agency.review={a.review!r}: must be one of {REVIEWS}")
-    for key in ("alpha", "alpha_step", "alpha_max", "inertia_prob_per_month"):
-        fraction(f"agency.{key}", getattr(a, key))
-    for key in ("deviation_tolerance_share", "deviation_penalty_share", "apply_prob_per_month"):
-        fraction(f"agency.{key}", getattr(a, key))
+    for key, allowed in (
+        ("agent_type", AGENT_TYPES),
+        ("allocation_rule", ALLOCATION_RULES),
+        ("alpha_policy", ALPHA_POLICIES),
+        ("review", REVIEWS),
+    ):
+        value = getattr(a, key)
+        if value not in allowed:
+            raise ConfigError(f"agency.{key}={value!r}: must be one of {allowed}")
     if a.alpha_policy == "hill_climb" and a.alpha > a.alpha_max:
         raise ConfigError(f"agency.alpha={a.alpha}: above agency.alpha_max={a.alpha_max}")
-    for key in (
-        "f2_headroom_share",
-        "switching_cost_cny",
-        "demand_margin_share",
-        "service_cost_cny_per_member_month",
-        "network_fee_cny_per_kwh",
-        "declared_sigma_share",
-        "saving_hurdle_share",
-    ):
-        positive(f"agency.{key}", getattr(a, key), allow_zero=True)
-    positive("agency.beta_rel", a.beta_rel)
-    for key in ("alpha_review_months", "contract_term_months", "forecast_history_days"):
-        positive(f"agency.{key}", getattr(a, key), integer=True)
-    positive("agency.shapley_permutations", a.shapley_permutations - 1, integer=True)
-    if a.overrun_threshold_share < 1.0:
-        raise ConfigError(
-            f"agency.overrun_threshold_share={a.overrun_threshold_share}: must be ≥ 1"
-        )
-    if a.overrun_factor < 1.0:
-        raise ConfigError(f"agency.overrun_factor={a.overrun_factor}: must be ≥ 1")
 
     p = cfg.plants
     if len(p.names) == 0 and (cfg.phase.agency or cfg.phase.plants):
@@ -238,16 +217,8 @@ def check(cfg: Any) -> None:
     if len(set(p.names)) != len(p.names):
         raise ConfigError(f"plants.names={list(p.names)}: names must be distinct")
     for key in ("capacity_share_of_peak", "variable_cost_cny_per_kwh"):
-        values = list(getattr(p, key))
-        if len(values) != len(p.names):
+        if len(getattr(p, key)) != len(p.names):
             raise ConfigError(f"plants.{key}: needs one value per plant ({len(p.names)})")
-        for k, v in enumerate(values):
-            positive(f"plants.{key}[{k}]", v, allow_zero=key != "capacity_share_of_peak")
-    positive(
-        "plants.capacity_cost_cny_per_kw_month", p.capacity_cost_cny_per_kw_month, allow_zero=True
-    )
-    for key in ("markup_init", "markup_step", "markup_max"):
-        positive(f"plants.{key}", getattr(p, key), allow_zero=True)
     if p.markup_init > p.markup_max:
         raise ConfigError(f"plants.markup_init={p.markup_init}: above plants.markup_max")
     if p.strategy not in ("adaptive_markup", "marginal_cost"):
@@ -260,17 +231,5 @@ def check(cfg: Any) -> None:
         raise ConfigError(f"bank.data_holder={b.data_holder!r}: must be 'grid' or 'agent'")
     if b.data_holder == "agent" and cfg.phase.bank and not cfg.phase.agency:
         raise ConfigError("bank.data_holder=agent: needs the agency module (phase.agency=true)")
-    for key in ("loan_max_cny", "loan_rate", "min_bills_cny", "bill_multiple", "report_fee_cny"):
-        positive(f"bank.{key}", getattr(b, key), allow_zero=True)
-    positive("bank.fixed_cost_cny", b.fixed_cost_cny, allow_zero=True)
-    positive("bank.pd_noise_sigma", b.pd_noise_sigma, allow_zero=True)
-    positive("bank.history_growth_sigma", b.history_growth_sigma, allow_zero=True)
-    positive("bank.loan_term_months", b.loan_term_months, integer=True)
-    if not 12 <= b.min_history_months <= 24:
-        raise ConfigError(f"bank.min_history_months={b.min_history_months}: must be 12..24")
-    for key in ("pooled_pd", "lgd", "on_time_share_mean"):
-        fraction(f"bank.{key}", getattr(b, key))
     if set(b.pd_by_grade) != set(GRADES):
         raise ConfigError(f"bank.pd_by_grade: needs exactly the grades {GRADES}")
-    for g, v in b.pd_by_grade.items():
-        fraction(f"bank.pd_by_grade.{g}", v)

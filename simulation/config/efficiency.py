@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markets.efficiency import CATEGORIES
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["EfficiencyConfig", "MeasureConfig", "check"]
 
@@ -24,10 +24,10 @@ class MeasureConfig:
         standby: The measure removes standby waste (off-hours base load).
     """
 
-    capex_cny_per_kw: float = 100.0
-    energy_saving_share: float = 0.05
-    peak_saving_share: float = 0.03
-    lifetime_years: float = 10.0
+    capex_cny_per_kw: float = ranged(100.0, lo=0.0, hi=1e6)
+    energy_saving_share: float = ranged(0.05, lo=0.0, hi=1.0, hi_open=True)
+    peak_saving_share: float = ranged(0.03, lo=0.0, hi=1.0, hi_open=True)
+    lifetime_years: float = ranged(10.0, lo=0.0, lo_open=True, hi=100.0)
     industries: list[str] = field(default_factory=list)
     standby: bool = False
 
@@ -48,7 +48,6 @@ class EfficiencyConfig:
         consider_prob: Monthly probability that a user considers a measure unprompted.
         consider_prob_report: Same after a diagnostic report flags the user.
         demand_charge_cny_per_kw_month: Capacity charge used to value peak savings.
-        discount_rate: Annual discount rate for NPV.
         surcharges_cny_per_kwh: Differential surcharge per category, CNY/kWh.
         target_reduction: Intensity reduction target over the horizon (0.2 = −20 %).
         target_horizon_years: Years over which the target is reached.
@@ -56,32 +55,37 @@ class EfficiencyConfig:
     """
 
     diagnostics: bool = True
-    intensity_factor: float = 1.2
-    base_load_threshold: float = 0.3
-    kgce_per_kwh: float = 0.1229
-    threshold_months_mean: float = 15.0
-    threshold_cv: float = 0.3
-    beta: float = 4.0
-    peer_weight: float = 2.0
-    consider_prob: float = 0.02
-    consider_prob_report: float = 0.25
-    demand_charge_cny_per_kw_month: float = 40.0
-    discount_rate: float = 0.08
-    surcharges_cny_per_kwh: dict[str, float] = field(
-        default_factory=lambda: {
+    intensity_factor: float = ranged(1.2, lo=0.0, lo_open=True, hi=100.0)
+    base_load_threshold: float = ranged(0.3, lo=0.0, hi=100.0)
+    kgce_per_kwh: float = ranged(0.1229, lo=0.0, lo_open=True, hi=10.0)
+    threshold_months_mean: float = ranged(15.0, lo=0.0, lo_open=True, hi=1200.0)
+    threshold_cv: float = ranged(0.3, lo=0.0, hi=5.0)
+    beta: float = ranged(4.0, lo=0.0, hi=100.0)
+    peer_weight: float = ranged(2.0, lo=0.0, hi=100.0)
+    consider_prob: float = ranged(0.02, lo=0.0, hi=1.0)
+    consider_prob_report: float = ranged(0.25, lo=0.0, hi=1.0)
+    demand_charge_cny_per_kw_month: float = ranged(40.0, lo=0.0, hi=1e4)
+    surcharges_cny_per_kwh: dict[str, float] = ranged(  # noqa: RUF009
+        factory=lambda: {
             "encouraged": 0.0,
             "permitted": 0.0,
             "restricted": 0.10,
             "eliminated": 0.30,
-        }
+        },
+        lo=0.0,
+        hi=100.0,
     )
-    target_reduction: float = 0.20
-    target_horizon_years: float = 5.0
+    target_reduction: float = ranged(0.20, lo=0.0, hi=1.0, hi_open=True)
+    target_horizon_years: float = ranged(5.0, lo=0.0, lo_open=True, hi=100.0)
     measures: dict[str, MeasureConfig] = field(default_factory=dict)
 
 
 def check(cfg: Any) -> None:
-    """Check the ``efficiency`` group (measure industries against ``park``).
+    """Check the ``efficiency`` group's rules that involve several keys.
+
+    Each field's own range is declared with it (``ranged``) and checked by
+    ``validate``; here: one surcharge per category, and measure industries
+    that the park has.
 
     Args:
         cfg: The whole composed config.
@@ -98,19 +102,11 @@ def check(cfg: Any) -> None:
             raise ConfigError(
                 f"efficiency.surcharges_cny_per_kwh.{cat}: unknown category; allowed: {CATEGORIES}"
             )
-    positive("efficiency.threshold_months_mean", e.threshold_months_mean)
-    fraction("efficiency.consider_prob", e.consider_prob)
-    fraction("efficiency.consider_prob_report", e.consider_prob_report)
-    fraction("efficiency.target_reduction", e.target_reduction)
     industries = set(cfg.park.industries)
     for name, m in e.measures.items():
-        key = f"efficiency.measures.{name}"
-        fraction(f"{key}.energy_saving_share", m.energy_saving_share)
-        fraction(f"{key}.peak_saving_share", m.peak_saving_share)
-        positive(f"{key}.capex_cny_per_kw", m.capex_cny_per_kw, allow_zero=True)
-        positive(f"{key}.lifetime_years", m.lifetime_years)
         unknown = [i for i in m.industries if i not in industries]
         if unknown:
             raise ConfigError(
-                f"{key}.industries: unknown industries {unknown}; park has {sorted(industries)}"
+                f"efficiency.measures.{name}.industries: unknown industries {unknown}; "
+                f"park has {sorted(industries)}"
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = [
     "FailureConfig",
@@ -36,11 +36,11 @@ class PeakRegulationConfig:
     """
 
     enabled: bool = True
-    shortage_fraction: float = 0.12
-    weekdays: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
-    months: list[int] = field(default_factory=list)
-    start_h: int = 10
-    end_h: int = 15
+    shortage_fraction: float = ranged(0.12, lo=0.0, hi=1.0)
+    weekdays: list[int] = ranged(factory=lambda: [0, 1, 2, 3, 4], lo=0, hi=6, integer=True)  # noqa: RUF009
+    months: list[int] = ranged(factory=list, lo=1, hi=12, integer=True)  # noqa: RUF009
+    start_h: int = ranged(10, lo=0, hi=23, integer=True)
+    end_h: int = ranged(15, lo=1, hi=24, integer=True)
 
 
 @dataclass
@@ -55,10 +55,10 @@ class FailureConfig:
             (notice = hours until it starts); otherwise only a 15-minute notice.
     """
 
-    prob_per_day: float = 0.05
-    depth_fraction: float = 0.1
-    duration_h: int = 3
-    same_day_notice_prob: float = 0.5
+    prob_per_day: float = ranged(0.05, lo=0.0, hi=1.0)
+    depth_fraction: float = ranged(0.1, lo=0.0, hi=1.0)
+    duration_h: int = ranged(3, lo=1, hi=24, integer=True)
+    same_day_notice_prob: float = ranged(0.5, lo=0.0, hi=1.0)
 
 
 @dataclass
@@ -76,16 +76,16 @@ class GridConfig:
         failures: Unplanned equipment failures.
     """
 
-    capacity_margin: float = 0.3
-    tariff_cny_per_kwh_by_hour: list[float] = field(
-        default_factory=lambda: (
-            [0.35] * 8 + [0.65] * 2 + [1.05] * 5 + [0.65] * 3 + [1.05] * 3 + [0.65] * 3
-        )
+    capacity_margin: float = ranged(0.3, lo=0.0, hi=10.0)
+    tariff_cny_per_kwh_by_hour: list[float] = ranged(  # noqa: RUF009
+        factory=lambda: [0.35] * 8 + [0.65] * 2 + [1.05] * 5 + [0.65] * 3 + [1.05] * 3 + [0.65] * 3,
+        lo=0.0,
+        hi=100.0,
     )
-    purchase_cny_per_kwh: float = 0.45
-    emission_tco2_per_mwh: float = 0.5703
-    compliance_prob: float = 1.0
-    penalty_cny_per_kwh: float = 2.0
+    purchase_cny_per_kwh: float = ranged(0.45, lo=0.0, hi=100.0)
+    emission_tco2_per_mwh: float = ranged(0.5703, lo=0.0, hi=10.0)
+    compliance_prob: float = ranged(1.0, lo=0.0, hi=1.0)
+    penalty_cny_per_kwh: float = ranged(2.0, lo=0.0, hi=1e4)
     peak_regulation: PeakRegulationConfig = field(default_factory=PeakRegulationConfig)
     failures: FailureConfig = field(default_factory=FailureConfig)
 
@@ -112,17 +112,17 @@ class OrderlyConfig:
     """
 
     method: str = "auto"
-    milp_max_users: int = 500
-    time_limit_s: float = 20.0
-    mip_rel_gap: float = 0.01
-    fairness_weight_cny: float = 1000.0
-    max_hours_per_week: float = 20.0
-    max_calls_per_week: int = 5
-    min_duration_h: float = 2.0
-    forecast_margin: float = 0.05
+    milp_max_users: int = ranged(500, lo=0, hi=1_000_000, integer=True)
+    time_limit_s: float = ranged(20.0, lo=0.0, lo_open=True, hi=86_400.0)
+    mip_rel_gap: float = ranged(0.01, lo=0.0, hi=1.0)
+    fairness_weight_cny: float = ranged(1000.0, lo=0.0, hi=1e9)
+    max_hours_per_week: float = ranged(20.0, lo=0.0, hi=168.0)
+    max_calls_per_week: int = ranged(5, lo=0, hi=168, integer=True)
+    min_duration_h: float = ranged(2.0, lo=0.0, lo_open=True, hi=24.0)
+    forecast_margin: float = ranged(0.05, lo=0.0, hi=10.0)
     greedy_bound: str = "auto"
-    lagrangian_iters: int = 80
-    unserved_penalty_cny_per_kwh: float = 1e4
+    lagrangian_iters: int = ranged(80, lo=1, hi=100_000, integer=True)
+    unserved_penalty_cny_per_kwh: float = ranged(1e4, lo=0.0, lo_open=True, hi=1e9)
 
 
 @dataclass
@@ -138,13 +138,18 @@ class PlatformConfig:
     """
 
     enabled: bool = True
-    plan_lead_days: int = 7
-    reminder_lead_h: float = 24.0
-    notice_lead_min: float = 15.0
+    plan_lead_days: int = ranged(7, lo=1, hi=7, integer=True)
+    reminder_lead_h: float = ranged(24.0, lo=0.0, lo_open=True, hi=168.0)
+    notice_lead_min: float = ranged(15.0, lo=0.0, lo_open=True, hi=1440.0)
 
 
 def check(cfg: Any) -> None:
-    """Check the ``grid``, ``orderly`` and ``platform`` groups.
+    """Check the rules of ``grid``, ``orderly`` and ``platform`` that involve several keys.
+
+    Each field's own range is declared with it (``ranged``) and checked by
+    ``validate``; here: 24 tariff prices, the shortage window, the choices of
+    method and bound, a minimum duration the weekly cap allows, and the notice
+    ladder publish > remind > notify.
 
     Args:
         cfg: The whole composed config.
@@ -155,34 +160,32 @@ def check(cfg: Any) -> None:
     g = cfg.grid
     if len(g.tariff_cny_per_kwh_by_hour) != 24:
         raise ConfigError("grid.tariff_cny_per_kwh_by_hour: needs 24 hourly prices")
-    fraction("grid.compliance_prob", g.compliance_prob)
-    fraction("grid.peak_regulation.shortage_fraction", g.peak_regulation.shortage_fraction)
     pr = g.peak_regulation
-    if not 0 <= pr.start_h < pr.end_h <= 24:
-        raise ConfigError("grid.peak_regulation.start_h/end_h: need 0 <= start_h < end_h <= 24")
-    if any(d not in range(7) for d in pr.weekdays):
-        raise ConfigError(f"grid.peak_regulation.weekdays={list(pr.weekdays)}: days are 0..6")
-    if any(m not in range(1, 13) for m in pr.months):
-        raise ConfigError(f"grid.peak_regulation.months={list(pr.months)}: months are 1..12")
-    fraction("grid.failures.prob_per_day", g.failures.prob_per_day)
-    fraction("grid.failures.depth_fraction", g.failures.depth_fraction)
-    fraction("grid.failures.same_day_notice_prob", g.failures.same_day_notice_prob)
-    if not 1 <= g.failures.duration_h <= 24:
-        raise ConfigError(f"grid.failures.duration_h={g.failures.duration_h}: must be 1..24")
+    if not pr.start_h < pr.end_h:
+        raise ConfigError(
+            f"grid.peak_regulation.start_h={pr.start_h}/end_h={pr.end_h}: "
+            "need 0 <= start_h < end_h <= 24"
+        )
 
     o = cfg.orderly
     if o.method not in ("auto", "milp", "greedy"):
         raise ConfigError(f"orderly.method={o.method!r}: must be auto, milp or greedy")
-    positive("orderly.time_limit_s", o.time_limit_s)
-    positive("orderly.mip_rel_gap", o.mip_rel_gap, allow_zero=True)
-    positive("orderly.fairness_weight_cny", o.fairness_weight_cny, allow_zero=True)
-    positive("orderly.max_hours_per_week", o.max_hours_per_week, allow_zero=True)
-    positive("orderly.max_calls_per_week", o.max_calls_per_week, allow_zero=True)
-    positive("orderly.min_duration_h", o.min_duration_h)
-    positive("orderly.forecast_margin", o.forecast_margin, allow_zero=True)
     if o.greedy_bound not in ("auto", "lp", "lagrangian"):
         raise ConfigError(
             f"orderly.greedy_bound={o.greedy_bound!r}: must be auto, lp or lagrangian"
         )
-    positive("orderly.lagrangian_iters", o.lagrangian_iters, integer=True)
-    positive("orderly.unserved_penalty_cny_per_kwh", o.unserved_penalty_cny_per_kwh)
+    if o.max_hours_per_week > 0 and o.min_duration_h > o.max_hours_per_week:
+        raise ConfigError(
+            f"orderly.min_duration_h={o.min_duration_h}: must not exceed "
+            f"orderly.max_hours_per_week={o.max_hours_per_week}"
+        )
+
+    p = cfg.platform
+    plan_h = 24.0 * p.plan_lead_days
+    notice_h = p.notice_lead_min / 60.0
+    if not plan_h > p.reminder_lead_h > notice_h:
+        raise ConfigError(
+            f"platform.reminder_lead_h={p.reminder_lead_h}: the notice ladder needs "
+            f"publish > remind > notify, i.e. 24 × platform.plan_lead_days ({plan_h:g} h) > "
+            f"platform.reminder_lead_h > platform.notice_lead_min / 60 ({notice_h:g} h)"
+        )

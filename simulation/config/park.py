@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markets.efficiency import CATEGORIES
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["IndustryConfig", "ParkConfig", "check"]
 
@@ -52,29 +52,29 @@ class IndustryConfig:
             of the mean load (what diagnostics can find).
     """
 
-    share: float = 0.25
+    share: float = ranged(0.25, lo=0.0)
     shape: str = "demandlib"
-    am_h: float = 8.0
-    pm_h: float = 18.0
-    week_day_factor: float = 1.0
-    week_night_factor: float = 0.4
-    weekend_day_factor: float = 0.6
-    weekend_night_factor: float = 0.3
-    hourly_shape: list[float] = field(default_factory=list)
-    weekend_scale: float = 1.0
-    median_load_kw: float = 500.0
-    load_sigma: float = 0.6
-    shift_h_max: int = 1
-    noise_sigma: float = 0.05
-    voll_cny_per_kwh: float = 8.0
-    voll_sigma: float = 0.3
-    rho: float = 0.6
-    shutdown_h: float = 4.0
-    restart_cost_cny_per_kw: float = 2.0
-    class_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.3, 0.2, 0.2])
-    output_value_cny_per_kwh: float = 10.0
+    am_h: float = ranged(8.0, lo=0.0, hi=24.0)
+    pm_h: float = ranged(18.0, lo=0.0, hi=24.0)
+    week_day_factor: float = ranged(1.0, lo=0.0, hi=1e6)
+    week_night_factor: float = ranged(0.4, lo=0.0, hi=1e6)
+    weekend_day_factor: float = ranged(0.6, lo=0.0, hi=1e6)
+    weekend_night_factor: float = ranged(0.3, lo=0.0, hi=1e6)
+    hourly_shape: list[float] = ranged(factory=list, lo=0.0, hi=1e6)  # noqa: RUF009
+    weekend_scale: float = ranged(1.0, lo=0.0, hi=1e6)
+    median_load_kw: float = ranged(500.0, lo=0.0, lo_open=True, hi=1e6)
+    load_sigma: float = ranged(0.6, lo=0.0, hi=3.0)
+    shift_h_max: int = ranged(1, lo=0, hi=12, integer=True)
+    noise_sigma: float = ranged(0.05, lo=0.0, hi=3.0)
+    voll_cny_per_kwh: float = ranged(8.0, lo=0.0, lo_open=True, hi=1e5)
+    voll_sigma: float = ranged(0.3, lo=0.0, hi=3.0)
+    rho: float = ranged(0.6, lo=0.0, hi=1.0)
+    shutdown_h: float = ranged(4.0, lo=0.0, hi=168.0)
+    restart_cost_cny_per_kw: float = ranged(2.0, lo=0.0, hi=1e5)
+    class_weights: list[float] = ranged(factory=lambda: [0.1, 0.2, 0.3, 0.2, 0.2], lo=0.0, hi=1e6)  # noqa: RUF009
+    output_value_cny_per_kwh: float = ranged(10.0, lo=0.0, lo_open=True, hi=1e5)
     category: str = "permitted"
-    standby_waste_share: float = 0.0
+    standby_waste_share: float = ranged(0.0, lo=0.0, hi=1.0)
 
 
 @dataclass
@@ -92,17 +92,21 @@ class ParkConfig:
     """
 
     name: str = "default"
-    n_users: int = 200
-    contracted_margin: float = 0.2
-    curtailable_share_by_class: list[float] = field(
-        default_factory=lambda: [0.0, 0.2, 0.35, 0.5, 0.7]
+    n_users: int = ranged(200, lo=1, hi=1_000_000, integer=True)
+    contracted_margin: float = ranged(0.2, lo=0.0, hi=10.0)
+    curtailable_share_by_class: list[float] = ranged(  # noqa: RUF009
+        factory=lambda: [0.0, 0.2, 0.35, 0.5, 0.7], lo=0.0, hi=1.0
     )
-    waste_user_share: float = 0.2
+    waste_user_share: float = ranged(0.2, lo=0.0, hi=1.0)
     industries: dict[str, IndustryConfig] = field(default_factory=dict)
 
 
 def check(cfg: Any) -> None:
-    """Check the ``park`` group.
+    """Check the ``park`` group's rules that involve several keys.
+
+    Each field's own range is declared with it (``ranged``) and checked by
+    ``validate``; here: at least one industry with a positive share, five
+    classes, the working hours, the hourly shape's length and the category.
 
     Args:
         cfg: The whole composed config.
@@ -111,32 +115,21 @@ def check(cfg: Any) -> None:
         ConfigError: Naming the first offending key.
     """
     p = cfg.park
-    positive("park.n_users", p.n_users, integer=True)
     if not p.industries:
         raise ConfigError("park.industries: at least one industry is required")
     if len(p.curtailable_share_by_class) != 5:
         raise ConfigError("park.curtailable_share_by_class: needs 5 values (classes 0..4)")
-    for k, share in enumerate(p.curtailable_share_by_class):
-        fraction(f"park.curtailable_share_by_class[{k}]", share)
-    fraction("park.waste_user_share", p.waste_user_share)
-    positive("park.contracted_margin", p.contracted_margin, allow_zero=True)
     for name, ind in p.industries.items():
         key = f"park.industries.{name}"
-        positive(f"{key}.share", ind.share, allow_zero=True)
         if ind.shape not in ("demandlib", "hourly"):
             raise ConfigError(f"{key}.shape={ind.shape!r}: must be 'demandlib' or 'hourly'")
         if ind.shape == "hourly" and len(ind.hourly_shape) != 24:
             raise ConfigError(f"{key}.hourly_shape: needs 24 values for shape=hourly")
-        if ind.shape == "demandlib" and not 0 <= ind.am_h < ind.pm_h <= 24:
+        if ind.shape == "hourly" and sum(ind.hourly_shape) <= 0:
+            raise ConfigError(f"{key}.hourly_shape: needs a positive value")
+        if ind.shape == "demandlib" and not ind.am_h < ind.pm_h:
             raise ConfigError(f"{key}.am_h/pm_h: need 0 <= am_h < pm_h <= 24")
-        positive(f"{key}.median_load_kw", ind.median_load_kw)
-        positive(f"{key}.voll_cny_per_kwh", ind.voll_cny_per_kwh)
-        positive(f"{key}.output_value_cny_per_kwh", ind.output_value_cny_per_kwh)
-        fraction(f"{key}.rho", ind.rho)
-        fraction(f"{key}.standby_waste_share", ind.standby_waste_share)
-        for sub in ("load_sigma", "noise_sigma", "voll_sigma", "shutdown_h"):
-            positive(f"{key}.{sub}", getattr(ind, sub), allow_zero=True)
-        if len(ind.class_weights) != 5 or min(ind.class_weights) < 0 or sum(ind.class_weights) <= 0:
+        if len(ind.class_weights) != 5 or sum(ind.class_weights) <= 0:
             raise ConfigError(f"{key}.class_weights: needs 5 non-negative weights, not all 0")
         if ind.category not in CATEGORIES:
             raise ConfigError(f"{key}.category={ind.category!r}: must be one of {CATEGORIES}")

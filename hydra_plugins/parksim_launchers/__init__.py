@@ -1,0 +1,1 @@
+"""parksim's Hydra launchers (Hydra finds launchers only in the ``hydra_plugins`` namespace)."""

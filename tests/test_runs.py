@@ -1,0 +1,176 @@
+"""Runs a researcher can trust: sweeps survive bad members, clean run directories."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import simulation.cli as cli
+from experiments.collect import collect_runs
+from simulation.io import SIGTERM_EXIT_CODE, remove_stale_temp_files
+from simulation.run import RunDirError, compose_config, prepare_run_dir, run_simulation
+
+SMALL = ["park=small", "days=2", "output.figures=false", "progress=false"]
+
+
+def test_sweep_reports_every_bad_member_and_runs_none(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(
+            ["-m", "seed=1,2", "grid.compliance_prob=0.5,1.5", *SMALL, f"hydra.sweep.dir={sweep}"]
+        )
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    # members are numbered in Hydra's order: (1, 0.5), (1, 1.5), (2, 0.5), (2, 1.5)
+    bad = [ln for ln in err.splitlines() if "grid.compliance_prob=1.5:" in ln]
+    assert [ln.split(" (")[0] for ln in bad] == ["parksim: error: run 1", "parksim: error: run 3"]
+    assert "2 of 4 runs have a bad config" in err
+    assert not sweep.exists()
+
+
+def test_a_member_failing_at_run_time_fails_alone(tmp_path, capsys, monkeypatch):
+    real = cli.run_simulation
+
+    def flaky(cfg, out_dir=None, progress=None):
+        if cfg.seed == 2:
+            raise RuntimeError("solver exploded")
+        return real(cfg, out_dir, progress=False)
+
+    monkeypatch.setattr(cli, "run_simulation", flaky)
+    sweep = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["-m", "seed=1,2,3", *SMALL, "hydra/launcher=basic", f"hydra.sweep.dir={sweep}"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1
+    done = sorted(p.parent.name.split("_")[0] for p in sweep.glob("*/kpis.json"))
+    assert done == ["0", "2"]  # seeds 1 and 3
+    (failed,) = sweep.glob("*/error.json")
+    assert json.loads(failed.read_text())["message"] == "solver exploded"
+    summary = json.loads((sweep / "sweep_summary.json").read_text())
+    assert summary["expected"] == 3
+    assert len(summary["finished"]) == 2
+    assert [f["run"].split("_")[0] for f in summary["failed"]] == ["1"]
+    assert "2 of 3 runs finished" in err
+    assert "RuntimeError: solver exploded" in err
+    assert len(collect_runs(sweep)) == 2
+
+
+def test_default_run_dir_is_unique_per_process(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    cli.main(SMALL)
+    capsys.readouterr()
+    (run,) = (tmp_path / "outputs" / "orderly").iterdir()
+    assert run.name.endswith(f"_{os.getpid()}")
+    assert (run / "kpis.json").is_file()
+
+
+@pytest.mark.parametrize("launcher", ["submitit_slurm", "submitit_local", "joblib_bounded"])
+def test_every_launcher_composes(launcher, capsys):
+    # before: conf/config.yaml set joblib's n_jobs, which SlurmQueueConf rejects
+    cli.main(["--cfg", "hydra", f"hydra/launcher={launcher}"])
+    out = capsys.readouterr().out
+    target = {
+        "submitit_slurm": "SlurmLauncher",
+        "submitit_local": "LocalLauncher",
+        "joblib_bounded": "JoblibLauncher",
+    }[launcher]
+    assert f"{target}\n" in out
+    assert ("n_jobs: -1" in out) == (launcher == "joblib_bounded")
+
+
+def _old_run(run_dir: Path) -> None:
+    (run_dir / "figures").mkdir(parents=True)
+    for name in ("kpis.json", "config.json", "saving_plans.parquet", "users.parquet"):
+        (run_dir / name).write_text("old")
+    (run_dir / "figures" / "load_vs_capacity.png").write_text("old")
+    (run_dir / "notes.txt").write_text("mine")
+    (run_dir / ".hydra").mkdir()
+    (run_dir / ".hydra" / "overrides.yaml").write_text("- seed=0\n")
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(proc.stdout)
+
+
+def test_prepare_run_dir_removes_what_runs_own_and_nothing_else(tmp_path):
+    run = tmp_path / "run"
+    _old_run(run)
+    stale = run / f".users.parquet.tmp-{_dead_pid()}"
+    stale.write_text("half")
+    live = run / f".users.parquet.tmp-{os.getpid()}"
+    live.write_text("being written")
+    prepare_run_dir(run)
+    left = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
+    assert left == [".hydra/overrides.yaml", live.name, "notes.txt"]
+    assert remove_stale_temp_files(run) == []
+
+
+def test_a_failed_rerun_leaves_no_old_kpis(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    _old_run(run)
+
+    class Boom:
+        def __init__(self, cfg):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr("simulation.model.ParkModel", Boom)
+    with pytest.raises(RuntimeError):
+        run_simulation(compose_config(SMALL), run)
+    assert not (run / "kpis.json").exists()
+    assert not (run / "saving_plans.parquet").exists()
+    assert collect_runs(tmp_path).empty
+
+
+def test_unwritable_run_dir_fails_before_the_simulation(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a directory should be")
+
+    def never(cfg):
+        raise AssertionError("the model was built")
+
+    monkeypatch.setattr("simulation.model.ParkModel", never)
+    with pytest.raises(RunDirError, match="not writable"):
+        run_simulation(compose_config(SMALL), blocker / "run")
+
+
+def test_sigterm_while_writing_removes_the_temp_file_and_exits_143(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from simulation.io import sigterm_as_exit, write_atomic
+
+        def slow(p):
+            p.write_text("half")
+            print("writing", flush=True)
+            time.sleep(30)
+
+        with sigterm_as_exit():
+            write_atomic(Path({str(tmp_path)!r}) / "kpis.json", slow)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "writing"
+        proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        assert proc.wait(timeout=20) == SIGTERM_EXIT_CODE == 143
+        assert time.monotonic() - t0 < 10
+    assert list(tmp_path.iterdir()) == []
