@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed-stamp
 
 .PHONY: run test test-all test-e2e test-slurm lint format bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dashboard]'
