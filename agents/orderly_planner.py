@@ -70,6 +70,7 @@ class OrderlyPlanner:
         self.plan_stats: list[dict[str, Any]] = []
         self.curtailed_kwh_total = np.zeros(n)
         self.demand_kwh_total = np.zeros(n)
+        self._last_plan: Any = None  # last weekly plan: a warm start for the next week
 
     def _loss_for_notice(self, notice_h: float) -> NDArray[np.float64]:
         pop = self.model.pop
@@ -89,6 +90,7 @@ class OrderlyPlanner:
         weekly_caps: bool = True,
         block_kw: NDArray[np.float64] | None = None,
         min_duration: int | None = None,
+        previous: Any = None,
     ) -> Any:
         """Solve an orderly plan for loads against a capacity (``markets.orderly.schedule``).
 
@@ -100,6 +102,7 @@ class OrderlyPlanner:
             weekly_caps: Apply the per-week caps on hours and calls.
             block_kw: Curtailable block per user, kW (default: the population's).
             min_duration: Minimum call length in intervals (default from conf).
+            previous: An earlier plan, reused if its inputs were the same (warm start).
 
         Returns:
             The plan (``markets.orderly.OrderlyPlan``).
@@ -131,6 +134,7 @@ class OrderlyPlanner:
             unserved_penalty_cny_per_kwh=o.unserved_penalty_cny_per_kwh,
             greedy_bound=o.greedy_bound,
             lagrangian_iters=o.lagrangian_iters,
+            previous=previous,
         )
 
     def plan_week(self, first_day: int, sent_at: np.datetime64) -> None:
@@ -154,7 +158,8 @@ class OrderlyPlanner:
             if m.platform.enabled
             else m.cfg.platform.notice_lead_min / 60.0
         )
-        plan = self.schedule(loads, capacity, notice_h)
+        plan = self.schedule(loads, capacity, notice_h, previous=self._last_plan)
+        self._last_plan = plan
         stats = {
             "week_start": m.clock.date_of(first_day),
             "method": plan.method,
@@ -162,6 +167,7 @@ class OrderlyPlanner:
             "gap": float(plan.gap),
             "objective_cny": float(plan.objective_cny),
             "lower_bound_cny": float(plan.lower_bound_cny),
+            "bound_method": plan.bound_method,
             "loss_cny": float(plan.loss_cny),
             "solve_time_s": float(plan.solve_time_s),
             "planned_kwh": float(plan.curtailed_kw.sum() * m.interval_h),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,34 +96,66 @@ def _interval_frame(model: ParkModel) -> pd.DataFrame:
     return frame
 
 
-def _user_frame(model: ParkModel) -> pd.DataFrame:
+def _user_frames(model: ParkModel) -> Iterator[pd.DataFrame]:
+    """``users.parquet`` block by block of days (one block of run totals without per-day)."""
     rec = model.rec
     pop = model.pop
     n = pop.n_users
-    rows = rec.days_recorded if rec.per_day else 1
-    industry = pd.Categorical.from_codes(
-        np.tile(pop.industry, rows), categories=list(pop.industry_names)
-    )
     start = model.clock.start
-    frame = pd.DataFrame(
-        {
-            "date": (
-                np.repeat(start + np.arange(rows) * np.timedelta64(1, "D"), n)
-                if rec.per_day
-                else np.repeat(start, n)
-            ),
-            "user": np.tile(np.arange(n), rows),
-            "industry": industry,
-            "klass": np.tile(pop.klass, rows),
-        }
-    )
-    for k, v in rec.users.items():
-        frame[k] = v[:rows].ravel()
     kgce = float(model.cfg.efficiency.kgce_per_kwh)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ei = frame["served_kwh"] * kgce / 1000.0 / (frame["output_cny"] / 1e4)
-    frame["energy_intensity_tce_per_10k_cny"] = ei.where(frame["output_cny"] > 0, 0.0)
-    return frame
+    for first, block in rec.user_days():
+        rows = next(iter(block.values())).shape[0] if block else (1 if not rec.per_day else 0)
+        if rows == 0:
+            continue
+        industry = pd.Categorical.from_codes(
+            np.tile(pop.industry, rows), categories=list(pop.industry_names)
+        )
+        frame = pd.DataFrame(
+            {
+                "date": (
+                    np.repeat(start + (first + np.arange(rows)) * np.timedelta64(1, "D"), n)
+                    if rec.per_day
+                    else np.repeat(start, n)
+                ),
+                "user": np.tile(np.arange(n), rows),
+                "industry": industry,
+                "klass": np.tile(pop.klass, rows),
+            }
+        )
+        for k, v in block.items():
+            frame[k] = v.ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ei = frame["served_kwh"] * kgce / 1000.0 / (frame["output_cny"] / 1e4)
+        frame["energy_intensity_tce_per_10k_cny"] = ei.where(frame["output_cny"] > 0, 0.0)
+        yield frame
+
+
+def _user_frame(model: ParkModel) -> pd.DataFrame:
+    """The whole ``users.parquet`` table in memory (tests, small runs)."""
+    return pd.concat(list(_user_frames(model)), ignore_index=True)
+
+
+def _write_parquet_stream(path: Path, frames: Iterable[pd.DataFrame]) -> None:
+    """Write frames of one schema as row groups of one Parquet file (pyarrow ``ParquetWriter``).
+
+    Read back with :func:`pandas.read_parquet`, the file equals
+    ``pd.concat(frames).to_parquet(path, index=False)`` (same columns and dtypes).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    try:
+        for frame in frames:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            else:
+                table = table.replace_schema_metadata(writer.schema.metadata)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def module_tables(model: ParkModel) -> dict[str, pd.DataFrame]:
@@ -153,7 +186,7 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
         write_atomic(out_dir / name, lambda p: frame.to_parquet(p, index=False))
 
     parquet("intervals.parquet", _interval_frame(model))
-    parquet("users.parquet", _user_frame(model))
+    write_atomic(out_dir / "users.parquet", lambda p: _write_parquet_stream(p, _user_frames(model)))
     parquet("ledger.parquet", model.ledger.to_frame())
     days = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     days.insert(0, "date", model.clock.start + np.arange(len(days)) * np.timedelta64(1, "D"))

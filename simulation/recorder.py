@@ -1,24 +1,33 @@
-"""Preallocated result arrays of a run (interval rows and user rows).
+"""Result arrays of a run (interval rows and user rows), user rows streamed.
 
 Interval-level series are stored as ``(days, intervals_per_day)`` arrays of
-park totals; user-level results as ``(days, n_users)`` arrays, or as run
-totals only when ``per_day`` is off (for very large parks). The fields are
-registered when the model is built — the core's and each active module's
-``INTERVAL_FIELDS`` / ``USER_FIELDS`` — and a field a day does not record
-stays 0.
+park totals (small: one row of park totals per interval). User-level results
+are kept as run totals per user (``*peak_kw``: the maximum) and, when
+``per_day`` is on, as one row per user per day that is *streamed*: days are
+buffered in blocks of about :data:`SPOOL_VALUES` values per field and each
+full block is appended to an anonymous temporary file, so memory does not grow
+with days × users; :meth:`Recorder.user_days` reads the rows back block by
+block (``simulation/outputs.py`` writes them to ``users.parquet`` with a
+``ParquetWriter``). The fields are registered when the model is built — the
+core's and each active module's ``INTERVAL_FIELDS`` / ``USER_FIELDS`` — and a
+field a day does not record stays 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Recorder"]
+__all__ = ["SPOOL_VALUES", "Recorder"]
 
 #: User fields aggregated by their maximum (not their sum) in run totals.
 _MAX_FIELDS = frozenset({"peak_kw"})
+#: Values per field held in memory before a block of days is spooled to disk.
+SPOOL_VALUES = 1 << 19
 
 
 class Recorder:
@@ -28,9 +37,11 @@ class Recorder:
         n_days: Days in the run.
         ipd: Intervals per day.
         n_users: Number of users.
-        per_day: Keep user rows per day (else run totals; ``*peak_kw`` is the max).
+        per_day: Keep user rows per day (else run totals only; ``*peak_kw`` is the max).
         interval_fields: Names of the park-level per-interval fields, in column order.
         user_fields: Names of the per-user fields, in column order.
+        spool_values: Values per field buffered in memory before spooling a block
+            of days (default :data:`SPOOL_VALUES`).
     """
 
     def __init__(
@@ -42,16 +53,26 @@ class Recorder:
         *,
         interval_fields: Iterable[str],
         user_fields: Iterable[str],
+        spool_values: int = SPOOL_VALUES,
     ) -> None:
         self.n_days, self.ipd, self.n_users, self.per_day = n_days, ipd, n_users, per_day
         self.intervals: dict[str, NDArray[np.float64]] = {
             k: np.zeros((n_days, ipd)) for k in dict.fromkeys(interval_fields)
         }
-        rows = n_days if per_day else 1
-        self.users: dict[str, NDArray[np.float64]] = {
-            k: np.zeros((rows, n_users)) for k in dict.fromkeys(user_fields)
-        }
+        self.fields: tuple[str, ...] = tuple(dict.fromkeys(user_fields))
+        self.totals: dict[str, NDArray[np.float64]] = {k: np.zeros(n_users) for k in self.fields}
+        self.block_days = max(1, min(n_days, spool_values // max(n_users, 1)))
+        self._buf = np.zeros((len(self.fields), self.block_days if per_day else 0, n_users))
+        self._buf_start = 0  # model day of the buffer's first row
+        self._spool: IO[bytes] | None = None
+        self._spooled: list[tuple[int, int, int]] = []  # (first day, days, byte offset)
+        self._index = {k: i for i, k in enumerate(self.fields)}
         self.days_recorded = 0
+
+    @property
+    def users(self) -> dict[str, NDArray[np.float64]]:
+        """Run totals per user field, ``(1, n_users)`` each (max for ``*peak_kw``)."""
+        return {k: v[None, :] for k, v in self.totals.items()}
 
     def record(
         self,
@@ -63,7 +84,7 @@ class Recorder:
         """Store one day's park totals per interval and results per user.
 
         Args:
-            day: Model day index.
+            day: Model day index (days are recorded in order).
             intervals: Interval fields, ``(intervals_per_day,)`` each.
             users: User fields, ``(n_users,)`` each.
 
@@ -72,17 +93,68 @@ class Recorder:
         """
         for k, v in intervals.items():
             self.intervals[k][day] = v
+        if self.per_day:
+            row = day - self._buf_start
+            if row >= self.block_days:
+                self._flush()
+                row = day - self._buf_start
         for k, v in users.items():
-            arr = self.users[k]
-            if self.per_day:
-                arr[day] = v
-            elif k in _MAX_FIELDS:
-                np.maximum(arr[0], v, out=arr[0])
+            total = self.totals[k]
+            if k in _MAX_FIELDS:
+                np.maximum(total, v, out=total)
             else:
-                arr[0] += v
+                total += v
+            if self.per_day:
+                self._buf[self._index[k], row] = v
         self.days_recorded = day + 1
+
+    def _flush(self) -> None:
+        """Append the buffered block of days to the spool file and start a new block."""
+        n_rows = self.days_recorded - self._buf_start
+        if n_rows <= 0:
+            return
+        if self._spool is None:
+            # Closed by close() or when the recorder is collected (__del__).
+            self._spool = tempfile.TemporaryFile(prefix="parksim-users-")  # noqa: SIM115
+        offset = self._spool.seek(0, 2)
+        self._spool.write(np.ascontiguousarray(self._buf[:, :n_rows]).tobytes())
+        self._spool.flush()  # np.fromfile reads the file descriptor, not Python's buffer
+        self._spooled.append((self._buf_start, n_rows, offset))
+        self._buf[:] = 0.0
+        self._buf_start = self.days_recorded
+
+    def user_days(self) -> Iterator[tuple[int, dict[str, NDArray[np.float64]]]]:
+        """The per-day user rows, block by block in day order.
+
+        Yields:
+            ``(first_day, {field: (days_in_block, n_users) array})``; with
+            ``per_day`` off one block of run totals ``(1, n_users)`` at day 0.
+        """
+        if not self.per_day:
+            yield 0, self.users
+            return
+        shape = (len(self.fields),)
+        for first, n_rows, offset in self._spooled:
+            assert self._spool is not None
+            self._spool.seek(offset)
+            count = shape[0] * n_rows * self.n_users
+            data = np.frombuffer(self._spool.read(count * 8), dtype=np.float64)
+            block = data.reshape(shape[0], n_rows, self.n_users)
+            yield first, {k: block[i] for i, k in enumerate(self.fields)}
+        n_rows = self.days_recorded - self._buf_start
+        if n_rows > 0:
+            yield self._buf_start, {k: self._buf[i, :n_rows] for i, k in enumerate(self.fields)}
 
     def user_totals(self, name: str) -> NDArray[np.float64]:
         """Run total (max for ``peak_kw``) of a user field, per user."""
-        arr = self.users[name][: self.days_recorded if self.per_day else 1]
-        return arr.max(axis=0) if name in _MAX_FIELDS else arr.sum(axis=0)
+        return self.totals[name].copy()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Delete the spool file (the rows cannot be read afterwards)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+            self._spooled.clear()

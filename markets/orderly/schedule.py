@@ -7,6 +7,7 @@ References:
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -51,12 +52,20 @@ class OrderlyPlan:
         unserved_kw: Deficit left uncovered per interval (kW), ``≥ 0``.
         unserved_kwh: ``Σ unserved_kw·Δt`` (kWh).
         deficit_kw: Forecast deficit ``Σ_i load − capacity`` per interval (kW).
-        status: ``"optimal"``, ``"gap_limit"``, ``"time_limit"``, ``"greedy"`` or
+        status: ``"optimal"``, ``"gap_limit"``, ``"time_limit"``, ``"greedy"``,
+            ``"reused"`` (the ``previous`` plan's blocks, certified again) or
             ``"no_shortage"``.
         method: ``"milp"``, ``"greedy"`` or ``"none"``.
         bound_method: ``"milp_dual"``, ``"lp"``, ``"lagrangian"`` or ``"none"``.
         n_blocks: Number of decision blocks.
         solve_time_s: Wall time of the whole :func:`schedule` call (s).
+        input_key: Digest of every input except the prior curtailed and demand energy
+            (the rotation history): two calls with the same key have the same blocks,
+            feasible plans and loss of every plan.
+        cost_bound_cny: Lower bound (CNY) on ``objective − λ·max_share`` of every
+            feasible plan of these inputs, whatever the priors: ``lower_bound_cny − λ``
+            (each share is at most 1); lets a later call with the same ``input_key``
+            certify a plan as ``cost_bound_cny + λ·z_min`` without a solver.
 
     References:
         NDRC (2011) 《有序用电管理办法》; Jain, Chiu & Hawe (1984) for ``jain``.
@@ -82,6 +91,8 @@ class OrderlyPlan:
     bound_method: str
     n_blocks: int
     solve_time_s: float
+    input_key: str = ""
+    cost_bound_cny: float = -np.inf
 
 
 def schedule(
@@ -110,6 +121,7 @@ def schedule(
     lp_bound_max_vars: int = 20_000,
     lagrangian_iters: int = 80,
     hybrid_gap: float = 0.005,
+    previous: OrderlyPlan | None = None,
 ) -> OrderlyPlan:
     """Plan orderly electricity use: who sheds which block in which shortage interval.
 
@@ -122,7 +134,15 @@ def schedule(
     ``method="hybrid"`` runs the greedy with its bound first and keeps its plan when its
     gap to the bound is at most ``hybrid_gap``; otherwise it solves the MILP too and
     returns the better of the two plans (the MILP's on a tie), with the larger of the two
-    bounds.  The plan's ``method`` says which one was returned.
+    bounds.  The plan's ``method`` says which one was returned.  ``method="auto"`` is
+    ``"hybrid"`` up to ``milp_max_users`` users and ``"greedy"`` above.
+
+    Warm start: if ``previous`` (an earlier plan, e.g. last week's) has the same
+    ``input_key`` (every input identical except the rotation history), its blocks are
+    evaluated again under the new priors and certified by ``previous.cost_bound_cny +
+    λ·z_min`` (a valid bound, see :class:`OrderlyPlan`); the plan is returned with
+    ``status="reused"`` when that gap is at most ``min(mip_rel_gap, hybrid_gap)``, and
+    solved afresh otherwise.
 
     Args:
         loads_kw: Forecast load per user and interval (kW), ``(n_users, n_intervals)``.
@@ -144,10 +164,10 @@ def schedule(
             curtailed energy.
         interval_h: Interval length ``Δt`` (h).
         intervals_per_day: Intervals per day; events never cross a day boundary.
-        method: ``"milp"``, ``"greedy"``, ``"auto"`` (MILP up to ``milp_max_users``) or
-            ``"hybrid"`` (greedy, then the MILP only if the greedy gap exceeds
-            ``hybrid_gap``).
-        milp_max_users: ``"auto"`` switches to greedy above this many users.
+        method: ``"milp"``, ``"greedy"``, ``"hybrid"`` (greedy, then the MILP only if the
+            greedy gap exceeds ``hybrid_gap``) or ``"auto"`` (hybrid up to
+            ``milp_max_users``, greedy above).
+        milp_max_users: ``"auto"`` switches from hybrid to greedy above this many users.
         time_limit_s: HiGHS time limit (s).
         mip_rel_gap: Relative gap tolerance: HiGHS's MIP gap; greedy stops improving its
             plan and bound once certified within it.
@@ -161,6 +181,7 @@ def schedule(
         lagrangian_iters: Subgradient iterations of the Lagrangian bound/prices (``≥ 1``).
         hybrid_gap: ``"hybrid"`` solves the MILP only when the greedy plan's relative gap
             to its bound exceeds this (dimensionless, ``≥ 0``; 0.005 = 0.5 %).
+        previous: An earlier plan to reuse if its ``input_key`` matches (warm start).
 
     Returns:
         The plan with loss, objective, bound, gap, shares, Jain's index and unserved
@@ -206,11 +227,16 @@ def schedule(
     )
 
     n_users = prob.dp_kw.shape[0]
+    key = _input_key(prob)
     if prob.blocks.n_blocks == 0:
         sel = np.zeros((n_users, 0), dtype=bool)
-        return _finalise(prob, sel, 0.0, "no_shortage", "none", "none", t0)
+        return _finalise(prob, sel, 0.0, "no_shortage", "none", "none", t0, key=key)
+    if previous is not None and previous.input_key == key:
+        again = _reuse(prob, previous, t0, key)
+        if again.gap <= min(mip_rel_gap, hybrid_gap):
+            return again
 
-    if method == "hybrid":
+    if method == "hybrid" or (method == "auto" and n_users <= milp_max_users):
         return _hybrid(
             prob,
             greedy_bound,
@@ -220,13 +246,13 @@ def schedule(
             mip_rel_gap,
             hybrid_gap,
             t0,
+            key,
         )
-    use_milp = method == "milp" or (method == "auto" and n_users <= milp_max_users)
-    if use_milp:
+    if method == "milp":
         x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
         if x is not None:
             sel = _full_selection(prob, x)
-            return _finalise(prob, sel, bound, status, "milp", "milp_dual", t0, solver_gap)
+            return _finalise(prob, sel, bound, status, "milp", "milp_dual", t0, solver_gap, key=key)
         status, method_used = "time_limit", "greedy"
     else:
         bound, status, method_used = -np.inf, "greedy", "greedy"
@@ -234,7 +260,43 @@ def schedule(
         prob, greedy_bound, lp_bound_max_vars, lagrangian_iters, time_limit_s, mip_rel_gap
     )
     return _finalise(
-        prob, _full_selection(prob, xg), max(bound, bound_g), status, method_used, bound_name, t0
+        prob,
+        _full_selection(prob, xg),
+        max(bound, bound_g),
+        status,
+        method_used,
+        bound_name,
+        t0,
+        key=key,
+    )
+
+
+def _input_key(p: _Problem) -> str:
+    """Digest of the validated inputs except the priors (rotation history)."""
+    h = hashlib.blake2b(digest_size=16)
+    for arr in (p.dp_kw, p.cost_cny, p.deficit_kw, p.restart_cny, p.protected):
+        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(repr(arr.shape).encode())
+    for arr in (p.max_hours, p.max_calls, p.blocks.start, p.blocks.stop, p.blocks.first):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr((p.lam, p.penalty, p.dt, p.ipd, p.tol_kw)).encode())
+    return h.hexdigest()
+
+
+def _reuse(p: _Problem, previous: OrderlyPlan, t0: float, key: str) -> OrderlyPlan:
+    """The ``previous`` plan's blocks under the new priors, with its prior-free bound."""
+    sel = previous.curtail[:, p.blocks.start]  # a block is curtailed whole
+    return _finalise(
+        p,
+        sel,
+        previous.cost_bound_cny + p.lam * p.z_min,
+        "reused",
+        previous.method,
+        previous.bound_method,
+        t0,
+        previous.solver_gap,
+        key=key,
+        cost_bound=previous.cost_bound_cny,
     )
 
 
@@ -247,6 +309,7 @@ def _hybrid(
     mip_rel_gap: float,
     hybrid_gap: float,
     t0: float,
+    key: str,
 ) -> OrderlyPlan:
     """Greedy plan if certified within ``hybrid_gap``, else the better of it and the MILP's."""
     xg, bound_g, bound_name = _greedy_plan(
@@ -257,20 +320,32 @@ def _hybrid(
         time_limit_s,
         min(mip_rel_gap, hybrid_gap),
     )
-    greedy = _finalise(prob, _full_selection(prob, xg), bound_g, "greedy", "greedy", bound_name, t0)
+    greedy = _finalise(
+        prob, _full_selection(prob, xg), bound_g, "greedy", "greedy", bound_name, t0, key=key
+    )
     if greedy.gap <= hybrid_gap:
         return greedy
     x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
     best_bound = max(bound, greedy.lower_bound_cny)
     if x is not None:
         plan = _finalise(
-            prob, _full_selection(prob, x), best_bound, status, "milp", "milp_dual", t0, solver_gap
+            prob,
+            _full_selection(prob, x),
+            best_bound,
+            status,
+            "milp",
+            "milp_dual",
+            t0,
+            solver_gap,
+            key=key,
         )
         if plan.objective_cny <= greedy.objective_cny:
             return plan
     name = "milp_dual" if bound > greedy.lower_bound_cny else bound_name
     status = "greedy" if x is not None else "time_limit"
-    return _finalise(prob, _full_selection(prob, xg), best_bound, status, "greedy", name, t0)
+    return _finalise(
+        prob, _full_selection(prob, xg), best_bound, status, "greedy", name, t0, key=key
+    )
 
 
 def _full_selection(p: _Problem, x: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -288,6 +363,9 @@ def _finalise(
     bound_method: str,
     t0: float,
     solver_gap: float = np.nan,
+    *,
+    key: str = "",
+    cost_bound: float | None = None,
 ) -> OrderlyPlan:
     """Turn a block selection into an :class:`OrderlyPlan`, evaluated from scratch."""
     n, n_t = p.dp_kw.shape
@@ -339,4 +417,6 @@ def _finalise(
         bound_method=bound_method,
         n_blocks=p.blocks.n_blocks,
         solve_time_s=time.perf_counter() - t0,
+        input_key=key,
+        cost_bound_cny=bound - p.lam if cost_bound is None else cost_bound,
     )

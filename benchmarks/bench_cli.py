@@ -1,0 +1,212 @@
+"""Benchmark what users run: the ``parksim`` CLI in a fresh process, default outputs.
+
+Each case runs ``parksim phase=P [park=large park.n_users=N] days=D
+intervals_per_day=I progress=false hydra.run.dir=TMP`` as a user would (every
+default output: users.parquet per user per day, ledger, events, plans, figure),
+and reports its wall time and peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``
+of that child alone, since each case runs in its own measuring subprocess).
+Beside it, the in-process engine (``ParkModel.run`` only, no import, config or
+output cost) and the plain Mesa reference (``naive_reference.NaiveModel``: one
+Mesa agent per user stepping every hour — a log-normal load draw, a look-up of
+its precomputed curtailment, loss of load, metering and a time-of-use bill —
+then merit-order shedding of any excess) are measured in the same run, on the
+same number of users, and the throughput ratio CLI : reference is printed.
+
+Every figure is the best of ``--repeat`` runs (default 3): the machine is shared.
+
+Usage:
+    .venv/bin/python benchmarks/bench_cli.py                      # 10,000 users, orderly
+    .venv/bin/python benchmarks/bench_cli.py --users 200 --phases orderly efficiency agency
+    .venv/bin/python benchmarks/bench_cli.py --scaling            # docs/performance.md table
+    .venv/bin/python benchmarks/bench_cli.py --sweep              # 8 runs, 1 vs 2 workers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = sys.executable
+
+# Measures one command in a child and prints its wall time and peak RSS as JSON.
+MEASURE = r"""
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"wall_s": wall, "rss_mb": rss}))
+"""
+
+ENGINE = r"""
+import json, resource, sys, time
+sys.path.insert(0, {here!r})
+kind, overrides, days = {kind!r}, {overrides!r}, {days}
+if kind == "naive":
+    from naive_reference import NaiveModel
+    model = NaiveModel({n})
+    t1 = time.perf_counter()
+    for _ in range(days):
+        model.step()
+else:
+    from simulation.config import validate
+    from simulation.model import ParkModel
+    from simulation.run import compose_config
+    cfg = compose_config(overrides)
+    validate(cfg)
+    model = ParkModel(cfg)
+    t1 = time.perf_counter()
+    model.run()
+run_s = time.perf_counter() - t1
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"run_s": run_s, "rss_mb": rss}}))
+"""
+
+
+def overrides(phase: str, n: int, days: int, ipd: int = 24) -> list[str]:
+    """Hydra overrides of one case (the default park for 200 users, else ``park=large``)."""
+    park = [] if n == 200 else ["park=large", f"park.n_users={n}"]
+    return [f"phase={phase}", *park, f"days={days}", f"intervals_per_day={ipd}"]
+
+
+def cli(phase: str, n: int, days: int, ipd: int = 24, repeat: int = 3) -> dict:
+    """Best of ``repeat`` CLI runs: wall time (s) and peak RSS (MB)."""
+    best: dict | None = None
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [
+                PY,
+                "-c",
+                MEASURE,
+                PY,
+                "-m",
+                "simulation.cli",
+                *overrides(phase, n, days, ipd),
+                "progress=false",
+                f"hydra.run.dir={tmp}/run",
+            ]
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+        if best is None or res["wall_s"] < best["wall_s"]:
+            best = res
+    assert best is not None
+    return best
+
+
+def engine(kind: str, n: int, days: int, ipd: int = 24, repeat: int = 3) -> dict:
+    """Best of ``repeat`` in-process runs of the model (or the naive reference) only."""
+    code = ENGINE.format(
+        here=str(HERE),
+        kind=kind,
+        overrides=[*overrides(kind, n, days, ipd), "output.users_per_day=false"],
+        days=days,
+        n=n,
+    )
+    best: dict | None = None
+    for _ in range(repeat):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run(
+            [PY, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT
+        )
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        if best is None or res["run_s"] < best["run_s"]:
+            best = res
+    assert best is not None
+    return best
+
+
+def headline(args: argparse.Namespace) -> None:
+    """CLI, engine and naive reference for each phase at one size."""
+    n, days = args.users, args.days
+    ui = n * days * 24
+    # The reference is slow (~0.5 M user-intervals/s): time it on fewer days, same users.
+    ref_days = max(1, min(days, args.ref_days))
+    ref = engine("naive", n, ref_days, repeat=args.repeat)
+    ref_rate = n * ref_days * 24 / ref["run_s"]
+    print(f"uptime: {os.popen('uptime').read().strip()}")
+    print(f"plain Mesa reference, {n} users x {ref_days} days: {ref['run_s']:.2f} s, ", end="")
+    print(f"{ref_rate / 1e6:.2f} M user-intervals/s")
+    for phase in args.phases:
+        c = cli(phase, n, days, repeat=args.repeat)
+        e = engine(phase, n, days, repeat=args.repeat)
+        rate = ui / c["wall_s"]
+        print(
+            f"{phase:<11} {n:>7} users x {days} days: CLI {c['wall_s']:6.2f} s "
+            f"{c['rss_mb']:7.0f} MB | engine {e['run_s']:6.2f} s | "
+            f"CLI {rate / 1e6:6.2f} M user-intervals/s = {rate / ref_rate:5.1f}x reference"
+        )
+
+
+def scaling(args: argparse.Namespace) -> None:
+    """The docs/performance.md table: CLI wall time and peak RSS by size and phase."""
+    sizes = [(200, 24), (1_000, 24), (10_000, 24), (100_000, 24), (10_000, 96)]
+    print(f"uptime: {os.popen('uptime').read().strip()}")
+    print("| users | intervals/day | phase | wall (s) | peak RSS (MB) | M user-intervals/s |")
+    print("|---:|---:|---|---:|---:|---:|")
+    for n, ipd in sizes:
+        if n > args.max_users:
+            continue
+        for phase in args.phases:
+            rep = 1 if n * ipd >= 1_000_000 else args.repeat
+            c = cli(phase, n, args.days, ipd, repeat=rep)
+            rate = n * args.days * ipd / c["wall_s"] / 1e6
+            print(
+                f"| {n:,} | {ipd} | {phase} | {c['wall_s']:.1f} | {c['rss_mb']:.0f} | {rate:.2f} |",
+                flush=True,
+            )
+
+
+def _one_sweep_run(seed: int) -> float:
+    return cli("orderly", 200, 365, repeat=1)["wall_s"]
+
+
+def sweep(args: argparse.Namespace) -> None:
+    """8 one-year default-park runs: serial against 2 worker processes."""
+    seeds = list(range(8))
+    t0 = time.perf_counter()
+    for s in seeds:
+        _one_sweep_run(s)
+    serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_one_sweep_run, seeds))
+    parallel = time.perf_counter() - t0
+    print(f"uptime: {os.popen('uptime').read().strip()}")
+    print(
+        f"8 x one year, default park: serial {serial:.1f} s, 2 workers {parallel:.1f} s, "
+        f"speed-up {serial / parallel:.2f}x"
+    )
+
+
+def main() -> None:
+    """Parse the arguments and run the chosen benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=10_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--ref-days", type=int, default=14, help="days of the Mesa reference")
+    ap.add_argument("--phases", nargs="+", default=["orderly"])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scaling", action="store_true")
+    ap.add_argument("--max-users", type=int, default=100_000)
+    ap.add_argument("--sweep", action="store_true")
+    args = ap.parse_args()
+    if args.scaling:
+        scaling(args)
+    elif args.sweep:
+        sweep(args)
+    else:
+        headline(args)
+
+
+if __name__ == "__main__":
+    main()
