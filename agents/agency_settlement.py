@@ -6,7 +6,7 @@ References:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,15 +15,12 @@ from markets.allocation import allocate, unit_load_rate_contribution
 from markets.bilateral import settle_contract
 from markets.settlement import agency_settle
 
-if TYPE_CHECKING:
-    from agents.sales_agent import SalesAgent
-
 __all__ = ["settle_month"]
 
 _MIN = np.timedelta64(60 * 10**9, "ns")
 
 
-def settle_month(self: SalesAgent, day: int) -> None:
+def settle_month(self: Any, day: int) -> None:
     """Settle the month just closed with the plant and the members (Figure 2).
 
     The plant contract (rule P3), the allocation of F1 (S4), benefit sharing
@@ -31,7 +28,8 @@ def settle_month(self: SalesAgent, day: int) -> None:
     before its money moves; the month's figures go into the agent's records.
 
     Args:
-        self: The sales agent (its contract of the closed month is settled).
+        self: The sales agent (``agents.sales_agent.SalesAgent``) whose contract of
+            the closed month is settled.
         day: Model day of the month close.
 
     References:

@@ -95,8 +95,11 @@ class OrderlyConfig:
     """Settings of the weekly orderly-use plan (markets.orderly.schedule).
 
     Attributes:
-        method: ``auto`` (MILP up to ``milp_max_users``, greedy above), ``milp`` or ``greedy``.
-        milp_max_users: Largest park solved by the MILP under ``auto``.
+        method: ``auto`` (up to ``milp_max_users``: the greedy with its bound, and
+            the MILP only when the greedy's gap exceeds 0.5 %, reusing last week's
+            plan when its inputs are unchanged; the greedy above), ``hybrid``,
+            ``milp`` or ``greedy``.
+        milp_max_users: Largest park that may be solved by the MILP under ``auto``.
         time_limit_s: HiGHS time limit per weekly plan, s.
         mip_rel_gap: HiGHS relative MIP gap.
         fairness_weight_cny: λ, CNY per unit of the largest cumulative curtailed share.
@@ -168,8 +171,8 @@ def check(cfg: Any) -> None:
         )
 
     o = cfg.orderly
-    if o.method not in ("auto", "milp", "greedy"):
-        raise ConfigError(f"orderly.method={o.method!r}: must be auto, milp or greedy")
+    if o.method not in ("auto", "hybrid", "milp", "greedy"):
+        raise ConfigError(f"orderly.method={o.method!r}: must be auto, hybrid, milp or greedy")
     if o.greedy_bound not in ("auto", "lp", "lagrangian"):
         raise ConfigError(
             f"orderly.greedy_bound={o.greedy_bound!r}: must be auto, lp or lagrangian"
