@@ -79,7 +79,7 @@ def remove_stale_temp_files(directory: Path) -> list[Path]:
     Returns:
         The files removed.
     """
-    removed = []
+    removed: list[Path] = []
     if not directory.is_dir():
         return removed
     for path in directory.rglob(".*.tmp-*"):

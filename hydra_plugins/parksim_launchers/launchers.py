@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,10 +97,8 @@ class _SurvivingLauncher(BaseSubmititLauncher):
                     "error": type(err).__name__,
                     "message": " ".join(str(err).split())[:2000],
                 }
-                write_atomic(
-                    sweep_dir / f"failed_job_{num}.json",
-                    lambda p, r=record: p.write_text(json.dumps(r, indent=2)),
-                )
+                text = json.dumps(record, indent=2)
+                write_atomic(sweep_dir / f"failed_job_{num}.json", _text_writer(text))
                 log.error(f"job #{num} ({job.job_id}) failed: {type(err).__name__}")
                 results.append(JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED))
         return results
@@ -130,3 +128,12 @@ class LocalConf(LocalQueueConf):
     """``hydra/launcher=submitit_local``: the plugin's settings, parksim's launcher."""
 
     _target_: str = "hydra_plugins.parksim_launchers.launchers.LocalLauncher"
+
+
+def _text_writer(text: str) -> Callable[[Path], object]:
+    """A writer for ``write_atomic`` that writes ``text``."""
+
+    def write(path: Path) -> object:
+        return path.write_text(text)
+
+    return write

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -274,10 +274,24 @@ def schedule(
 def _input_key(p: _Problem) -> str:
     """Digest of the validated inputs except the priors (rotation history)."""
     h = hashlib.blake2b(digest_size=16)
-    for arr in (p.dp_kw, p.cost_cny, p.deficit_kw, p.restart_cny, p.protected):
+    arrays: tuple[NDArray[Any], ...] = (
+        p.dp_kw,
+        p.cost_cny,
+        p.deficit_kw,
+        p.restart_cny,
+        p.protected,
+    )
+    for arr in arrays:
         h.update(np.ascontiguousarray(arr).tobytes())
         h.update(repr(arr.shape).encode())
-    for arr in (p.max_hours, p.max_calls, p.blocks.start, p.blocks.stop, p.blocks.first):
+    limits: tuple[NDArray[Any], ...] = (
+        p.max_hours,
+        p.max_calls,
+        p.blocks.start,
+        p.blocks.stop,
+        p.blocks.first,
+    )
+    for arr in limits:
         h.update(np.ascontiguousarray(arr).tobytes())
     h.update(repr((p.lam, p.penalty, p.dt, p.ipd, p.tol_kw)).encode())
     return h.hexdigest()

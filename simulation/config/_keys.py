@@ -94,7 +94,7 @@ def _values(value: Any) -> Iterator[tuple[str, Any]]:
             yield f"[{i}]", v
     elif isinstance(value, dict | DictConfig):
         for k, v in value.items():
-            yield f".{k}", v
+            yield f".{k!s}", v
     else:
         yield "", value
 
