@@ -38,7 +38,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.bank import Bank
+from agents.dg_provider import DGProvider
 from agents.esco import EnergyServiceCompany
+from agents.ev_fleet import EVFleet
 from agents.grid_company import GridCompany
 from agents.power_plant import PlantFleet
 from agents.sales_agent import SalesAgent
@@ -96,6 +98,8 @@ _REGISTRY: list[ModuleSpec] = [
         switch="phase.agency",
     ),
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
+    ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
+    ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
 ]
 
 
