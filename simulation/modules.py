@@ -41,7 +41,9 @@ from agents.bank import Bank
 from agents.dg_provider import DGProvider
 from agents.esco import EnergyServiceCompany
 from agents.ev_fleet import EVFleet
+from agents.fund import FundOperator
 from agents.grid_company import GridCompany
+from agents.online_payment import OnlinePayment
 from agents.power_plant import PlantFleet
 from agents.sales_agent import SalesAgent
 from simulation.config import ConfigError
@@ -100,6 +102,13 @@ _REGISTRY: list[ModuleSpec] = [
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
     ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
+    ModuleSpec("fund", FundOperator, enabled=lambda cfg: bool(cfg.phase.fund), switch="phase.fund"),
+    ModuleSpec(
+        "online_payment",
+        OnlinePayment,
+        enabled=lambda cfg: bool(cfg.phase.online_payment),
+        switch="phase.online_payment",
+    ),
 ]
 
 
