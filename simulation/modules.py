@@ -44,6 +44,7 @@ from agents.ev_fleet import EVFleet
 from agents.fund import FundOperator
 from agents.grid_company import GridCompany
 from agents.online_payment import OnlinePayment
+from agents.packages import PackageMarket
 from agents.power_plant import PlantFleet
 from agents.sales_agent import SalesAgent
 from simulation.config import ConfigError
@@ -103,6 +104,12 @@ _REGISTRY: list[ModuleSpec] = [
     ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
     ModuleSpec("fund", FundOperator, enabled=lambda cfg: bool(cfg.phase.fund), switch="phase.fund"),
+    ModuleSpec(
+        "packages",
+        PackageMarket,
+        enabled=lambda cfg: bool(cfg.phase.packages),
+        switch="phase.packages",
+    ),
     ModuleSpec(
         "online_payment",
         OnlinePayment,

@@ -32,7 +32,8 @@ class PackagesConfig:
             recommendation in a month (Power TAC 0.8 [S25]).
         beta_rel: Logit slope on the saving relative to the monthly bill (A).
         history_days: Days of the price signal behind the forecast cost (R1; A).
-        initial_package: Package every customer starts on (A).
+        initial_package: Package every customer starts on (``time_of_use``: the
+            grid's is the catalog tariff; A).
     """
 
     margin_cny_per_kwh: float = 0.02
@@ -43,7 +44,7 @@ class PackagesConfig:
     inertia_prob_per_month: float = 0.8
     beta_rel: float = 50.0
     history_days: int = 28
-    initial_package: str = "flat"
+    initial_package: str = "time_of_use"
 
 
 @dataclass
