@@ -18,7 +18,8 @@ max-NPV size with payback ≤ ``max_payback_yr`` and self-consumption ≥
 plant runs ``online_delay_days`` later.
 
 **D1, operation** (``meter``): per host and interval the self-consumption is
-min(generation, served load) (:func:`markets.dg.split`); it is moved out of
+min(generation, the host's served load
+without its sub-metered EV charging) (:func:`markets.dg.split`); it is moved out of
 the host's supplier source into ``dg_self`` in the energy book and the
 surplus is exported. The host's supplier bills the *net* load (the grid
 company subtracts :attr:`DGProvider.unbilled_kw`); the host pays the
@@ -284,9 +285,12 @@ class DGProvider(mesa.Agent):
         if rows.size:
             price = user_price_cny_per_kwh(m, today.day)[rows]
             export_price = self.export_price_cny_per_kwh(today.day)
+            load = today.served_kw[rows]
+            if m.has_module("ev"):  # the EV chargers are sub-metered: PV serves the host's load
+                load = np.maximum(load - m.module("ev").unbilled_kw[rows], 0.0)
             res = split(
                 gen,
-                today.served_kw[rows],
+                load,
                 price,
                 float(self.cfg.discount_share),
                 export_price,

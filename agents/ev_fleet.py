@@ -258,6 +258,15 @@ class EVFleet(mesa.Agent):
         self._price = booked.price_cny_per_kwh if booked is not None else np.zeros(ipd)
         today.record_intervals(ev_kw=self.unbilled_kw.sum(axis=0))
 
+    def meter(self, today: Any) -> None:
+        """Cut the charging that curtailment left unserved (the host's own load is cut first)."""
+        c, d = self._charge_user_kw, self._discharge_user_kw
+        short = np.maximum(c - d - today.served_kw, 0.0)
+        if short.any():
+            self._charge_user_kw = c - short
+            self.unbilled_kw = self._charge_user_kw - d
+            today.record_intervals(ev_kw=self.unbilled_kw.sum(axis=0))
+
     def settle(self, today: Any) -> None:
         """Post the day's charging, service fees, V2G payments and the energy bought."""
         m = self.model

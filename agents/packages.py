@@ -235,7 +235,7 @@ class PackageMarket(mesa.Agent):
         for name in ("dg", "ev"):
             if m.has_module(name):
                 net = net - m.module(name).unbilled_kw
-        self._curves.append(np.asarray(net, dtype=np.float64))
+        self._curves.append(np.maximum(np.asarray(net, dtype=np.float64), 0.0))
         self._prices.append(price_cny_per_kwh(m, today.day))
         self._prices = self._prices[-int(self.cfg.history_days) :]
 

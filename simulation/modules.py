@@ -101,8 +101,8 @@ _REGISTRY: list[ModuleSpec] = [
         switch="phase.agency",
     ),
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
-    ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
+    ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec("fund", FundOperator, enabled=lambda cfg: bool(cfg.phase.fund), switch="phase.fund"),
     ModuleSpec(
         "packages",
