@@ -5,8 +5,10 @@ wholesale market module is on, the signal is its day-ahead price for that
 day (converted to CNY/kWh); otherwise it is the grid company's catalog
 time-of-use tariff (``GridCompany.tariff_cny_per_kwh``, CNY/kWh per interval
 of the day). The market module is looked up by name (:data:`MARKET_MODULES`)
-and read through the first of :data:`PRICE_METHODS` it has, so the services
-do not depend on the wholesale side's internals.
+and read through the first of :data:`PRICE_METHODS` it has, or else its
+``result_of(day).price_cny_per_mwh`` (the wholesale ``MarketOperator``; a
+day not yet cleared is forecast by the day before), so the services do not
+depend on the wholesale side's internals.
 
 References:
     PHASES.md §2.2 (R1: p̂_DA,t; D1: the host's energy price; E1: p̂_t).
@@ -55,6 +57,14 @@ def price_cny_per_kwh(model: Any, day: int) -> NDArray[np.float64]:
                 price = fn(day)
                 if price is not None:
                     return np.asarray(price, dtype=np.float64)
+        result_of = getattr(market, "result_of", None)
+        if callable(result_of):  # MarketOperator: a cleared day's CNY/MWh prices
+            for d in (day, day - 1):  # before tomorrow clears, today's price forecasts it
+                try:
+                    res = result_of(d)
+                except KeyError:
+                    continue
+                return np.asarray(res.price_cny_per_mwh, dtype=np.float64) / 1000.0
     return np.asarray(model.module("grid").tariff_cny_per_kwh, dtype=np.float64)
 
 
