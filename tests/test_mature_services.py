@@ -195,3 +195,39 @@ def test_bad_service_inputs_give_a_clear_error(override, match):
     cfg = compose_config(["park=small", override])
     with pytest.raises(ConfigError, match=match):
         validate(cfg)
+
+
+class _StubMarketDay:
+    price_cny_per_mwh = np.array([300.0, 450.0])
+
+
+class _StubMarket:
+    def result_of(self, day):
+        if day > 3:
+            raise KeyError(day)
+        return _StubMarketDay()
+
+
+class _StubGrid:
+    tariff_cny_per_kwh = np.array([0.35, 1.05])
+
+
+class _StubModel:
+    def __init__(self, market):
+        self._mods = {"grid": _StubGrid(), **({"market": _StubMarket()} if market else {})}
+
+    def has_module(self, name):
+        return name in self._mods
+
+    def module(self, name):
+        return self._mods[name]
+
+
+def test_price_signal_is_the_day_ahead_price_else_the_catalog():
+    from agents.price_signal import price_cny_per_kwh
+
+    np.testing.assert_array_equal(price_cny_per_kwh(_StubModel(False), 0), [0.35, 1.05])
+    # 300 CNY/MWh = 0.30 CNY/kWh; day 4 is not cleared yet: day 3's price forecasts it
+    np.testing.assert_allclose(price_cny_per_kwh(_StubModel(True), 3), [0.30, 0.45])
+    np.testing.assert_allclose(price_cny_per_kwh(_StubModel(True), 4), [0.30, 0.45])
+    np.testing.assert_array_equal(price_cny_per_kwh(_StubModel(True), 9), [0.35, 1.05])
