@@ -144,6 +144,12 @@ class GridCompany(mesa.Agent):
         """
         m = self.model
         served_kw = today.served_kw
+        served_kwh = today.metered.served_kwh
+        for name in ("dg", "ev"):  # bill the net load: behind-the-meter DG, sub-metered EV
+            if m.has_module(name):
+                behind_kw = m.module(name).unbilled_kw
+                served_kw = served_kw - behind_kw
+                served_kwh = served_kwh - behind_kw.sum(axis=1) * m.interval_h
         own = m.pop.supplier == 0
         tariff = self.tariff_cny_per_kwh
         if own.all():
@@ -153,7 +159,7 @@ class GridCompany(mesa.Agent):
         m.billing.accrue("grid", self.account, "tariff", tariff_cny)
         if not own.all():  # other suppliers' customers pay the network fee for the wires
             fee = m.cfg.agency.network_fee_cny_per_kwh
-            network = np.where(own, 0.0, today.metered.served_kwh * fee)
+            network = np.where(own, 0.0, served_kwh * fee)
             m.billing.accrue("grid", self.account, "network_fee", network)
         self._purchase_kwh += m.energy.supply_kw("grid_catalog").sum() * m.interval_h
         penalty_cny = today.dispatch.penalty_kwh * m.cfg.grid.penalty_cny_per_kwh

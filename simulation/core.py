@@ -148,8 +148,13 @@ class CoreModule:
         curtailed_kwh = float(iv["curtailed_kw"].sum() * dt_h)
         shares = self._curtailed_shares()
         eligible = ~pop.protected
-        peak = float(iv["served_kw"].max()) if iv["served_kw"].size else 0.0
-        violations = int(np.count_nonzero(capacity_violation(iv["served_kw"], iv["capacity_kw"])))
+        # Peak, load factor and capacity on the net grid purchase (DG self-consumption
+        # is behind the meter; without DG the purchase is the served load).
+        grid_kw = iv["served_kw"]
+        if m.energy.total_kwh["dg_self"] != 0.0:
+            grid_kw = grid_kw - iv["supply_dg_self_kw"]
+        peak = float(grid_kw.max()) if grid_kw.size else 0.0
+        violations = int(np.count_nonzero(capacity_violation(grid_kw, iv["capacity_kw"])))
         user_cost = float(-m.ledger.operating_balances(pop.n_users).sum())
         output = float(rec.user_totals("output_cny").sum())
         kgce = float(m.cfg.efficiency.kgce_per_kwh)
@@ -163,7 +168,7 @@ class CoreModule:
             "loss_of_load_cost_cny": float(rec.user_totals("loss_cny").sum()),
             "curtailment_fairness_jain": jain_index(shares[eligible]),
             "peak_kw": peak,
-            "load_factor": float(iv["served_kw"].mean() / peak) if peak > 0 else 0.0,
+            "load_factor": float(grid_kw.mean() / peak) if peak > 0 else 0.0,
             "capacity_violation_intervals": float(violations),
             "energy_intensity_tce_per_10k_cny": ei,
             "emissions_tco2": grid_bought_kwh / 1000.0 * float(m.cfg.grid.emission_tco2_per_mwh),

@@ -38,8 +38,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.bank import Bank
+from agents.dg_provider import DGProvider
 from agents.esco import EnergyServiceCompany
+from agents.ev_fleet import EVFleet
+from agents.fund import FundOperator
 from agents.grid_company import GridCompany
+from agents.online_payment import OnlinePayment
+from agents.packages import PackageMarket
 from agents.power_plant import PlantFleet
 from agents.sales_agent import SalesAgent
 from simulation.config import ConfigError
@@ -96,6 +101,21 @@ _REGISTRY: list[ModuleSpec] = [
         switch="phase.agency",
     ),
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
+    ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
+    ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
+    ModuleSpec("fund", FundOperator, enabled=lambda cfg: bool(cfg.phase.fund), switch="phase.fund"),
+    ModuleSpec(
+        "packages",
+        PackageMarket,
+        enabled=lambda cfg: bool(cfg.phase.packages),
+        switch="phase.packages",
+    ),
+    ModuleSpec(
+        "online_payment",
+        OnlinePayment,
+        enabled=lambda cfg: bool(cfg.phase.online_payment),
+        switch="phase.online_payment",
+    ),
 ]
 
 

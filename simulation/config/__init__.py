@@ -30,11 +30,25 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from simulation.config import agency, efficiency, grid, output, park, phase
+from simulation.config import (
+    agency,
+    dg,
+    efficiency,
+    ev,
+    fund,
+    grid,
+    output,
+    packages,
+    park,
+    phase,
+)
 from simulation.config._checks import ConfigError, Range, ranged
 from simulation.config._keys import check_keys, check_ranges, iter_ranges
 from simulation.config.agency import AgencyConfig, BankConfig, PlantsConfig
+from simulation.config.dg import DgConfig
 from simulation.config.efficiency import EfficiencyConfig, MeasureConfig
+from simulation.config.ev import EvConfig
+from simulation.config.fund import FundConfig
 from simulation.config.grid import (
     FailureConfig,
     GridConfig,
@@ -43,6 +57,7 @@ from simulation.config.grid import (
     PlatformConfig,
 )
 from simulation.config.output import OutputConfig
+from simulation.config.packages import PackagesConfig, PaymentConfig
 from simulation.config.park import IndustryConfig, ParkConfig
 from simulation.config.phase import PhaseConfig
 
@@ -56,14 +71,19 @@ __all__ = [
     "BankConfig",
     "Config",
     "ConfigError",
+    "DgConfig",
     "EfficiencyConfig",
+    "EvConfig",
     "FailureConfig",
+    "FundConfig",
     "GridConfig",
     "IndustryConfig",
     "MeasureConfig",
     "OrderlyConfig",
     "OutputConfig",
+    "PackagesConfig",
     "ParkConfig",
+    "PaymentConfig",
     "PeakRegulationConfig",
     "PhaseConfig",
     "PlantsConfig",
@@ -116,6 +136,11 @@ class Config:
         agency: The electricity-sales agent (agency phase).
         plants: Power plants' bilateral offers (agency phase).
         bank: The bank and credit reports.
+        dg: The DG service (rooftop PV, optional wind).
+        ev: EV charge/discharge booking.
+        fund: The prepayment fund.
+        packages: Retail package menus, recommendation and switching.
+        payment: Online payment (auto-debit) and its credit effect.
         output: Output options.
     """
 
@@ -133,6 +158,11 @@ class Config:
     agency: AgencyConfig = field(default_factory=AgencyConfig)
     plants: PlantsConfig = field(default_factory=PlantsConfig)
     bank: BankConfig = field(default_factory=BankConfig)
+    dg: DgConfig = field(default_factory=DgConfig)
+    ev: EvConfig = field(default_factory=EvConfig)
+    fund: FundConfig = field(default_factory=FundConfig)
+    packages: PackagesConfig = field(default_factory=PackagesConfig)
+    payment: PaymentConfig = field(default_factory=PaymentConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
@@ -226,6 +256,10 @@ GROUP_CHECKS: tuple[Callable[[Any], None], ...] = (
     grid.check,
     efficiency.check,
     agency.check,
+    dg.check,
+    ev.check,
+    fund.check,
+    packages.check,
     output.check,
 )
 

@@ -28,6 +28,12 @@ class PhaseConfig:
         agency: The electricity-sales agent buys for its members (requires ``plants``).
         plants: Power plants offering two-part bilateral contracts.
         bank: A bank buying credit reports and lending to users.
+        dg: DG providers build rooftop PV on hosts' roofs (D1–D2).
+        ev: An EV fleet books charging one day ahead (E1).
+        fund: The users' prepayment fund (F2).
+        packages: Monthly package menus, recommendation and switching (R1–R3).
+        online_payment: Bills paid by platform auto-debit (lifts the on-time
+            payment record the bank scores).
     """
 
     name: str = "orderly"
@@ -36,6 +42,11 @@ class PhaseConfig:
     agency: bool = False
     plants: bool = False
     bank: bool = False
+    dg: bool = False
+    ev: bool = False
+    fund: bool = False
+    packages: bool = False
+    online_payment: bool = False
 
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9_+-]*$")

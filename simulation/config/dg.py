@@ -1,0 +1,127 @@
+"""Config group ``dg``: the DG service (rooftop PV, optional wind), rules D1–D2.
+
+Defaults and sources follow ``PHASES.md`` §3 (``A`` = assumption, to be
+calibrated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulation.config._checks import ConfigError, fraction, positive
+
+__all__ = ["EXPORT_MODES", "DgConfig", "check"]
+
+EXPORT_MODES = ("benchmark", "spot")
+
+
+@dataclass
+class DgConfig:
+    """DG providers building PV on hosts' roofs (PHASES.md D1–D2).
+
+    Attributes:
+        latitude_deg: Park latitude, degrees north (Nanjing, Jiangsu; A).
+        longitude_deg: Park longitude, degrees east (Nanjing; A).
+        tilt_deg: Roof module tilt, degrees (A).
+        azimuth_deg: Module azimuth, degrees clockwise from north (180 = south; A).
+        yield_kwh_per_kwp: Annual PV yield, kWh/kWp·yr (Jiangsu 1063 [S11]).
+        daily_clearness: Dim days by a Beta clearness factor drawn from the
+            model's generator (else clear sky every day; A).
+        clearness_mean: Mean daily clearness factor (A).
+        clearness_concentration: Beta concentration of the clearness (A).
+        export_mode: ``benchmark`` (surplus paid the coal benchmark by the grid
+            [S15]) or ``spot`` (paid the price signal: the day-ahead price when
+            a market is on, else the catalog tariff [S14]).
+        export_price_cny_per_kwh: Benchmark export price, CNY/kWh (coal benchmark [S11]).
+        discount_share: δ, the host's discount on its energy price (A; typical 10–20 %).
+        capex_cny_per_w: Investment, CNY per W peak (A).
+        om_cny_per_w_yr: O&M, CNY per W peak per year (A).
+        max_payback_yr: Largest simple payback built, years (C&I rooftop 5–6 yr [S13]).
+        min_self_consumption_share: Smallest self-consumption share S/G built [S14].
+        roof_kwp_per_contracted_kw: Roof limit kWp_max per contracted kW (A).
+        size_shares: Candidate sizes as shares of kWp_max (D2; A).
+        lifetime_yr: PV lifetime, years [S37].
+        discount_rate: Provider's discount rate per year (A).
+        online_delay_days: Days from the decision to operation (3 months; A).
+        review_months: Months between sizing rounds (quarterly, D2).
+        capacity_cap_share: Cap on the park's total DG as a share of all roofs'
+            kWp_max (research question 7; 1 = no cap).
+        wind_turbines: Number of wind turbines (0 = none), attached to the
+            host with the largest contracted capacity (A).
+        wind_turbine_type: A windpowerlib turbine type with a shipped power curve.
+        wind_mean_speed_m_per_s: Mean hub-height wind speed, m/s (A).
+    """
+
+    latitude_deg: float = 32.06
+    longitude_deg: float = 118.8
+    tilt_deg: float = 20.0
+    azimuth_deg: float = 180.0
+    yield_kwh_per_kwp: float = 1063.0
+    daily_clearness: bool = True
+    clearness_mean: float = 0.75
+    clearness_concentration: float = 8.0
+    export_mode: str = "benchmark"
+    export_price_cny_per_kwh: float = 0.391
+    discount_share: float = 0.15
+    capex_cny_per_w: float = 3.0
+    om_cny_per_w_yr: float = 0.05
+    max_payback_yr: float = 6.0
+    min_self_consumption_share: float = 0.5
+    roof_kwp_per_contracted_kw: float = 0.5
+    size_shares: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.75, 1.0])
+    lifetime_yr: float = 25.0
+    discount_rate: float = 0.08
+    online_delay_days: int = 91
+    review_months: int = 3
+    capacity_cap_share: float = 1.0
+    wind_turbines: int = 0
+    wind_turbine_type: str = "E-53/800"
+    wind_mean_speed_m_per_s: float = 5.0
+
+
+def check(cfg: Any) -> None:
+    """Check the ``dg`` group.
+
+    Args:
+        cfg: The whole composed config.
+
+    Raises:
+        ConfigError: Naming the first offending key.
+    """
+    d = cfg.dg
+    if not d.yield_kwh_per_kwp > 0:
+        raise ConfigError(
+            f"dg.yield_kwh_per_kwp={d.yield_kwh_per_kwp}: a PV yield must be > 0 kWh/kWp·yr"
+        )
+    if d.discount_share < 0:
+        raise ConfigError(f"dg.discount_share={d.discount_share}: a discount cannot be negative")
+    if d.discount_share > 1:
+        raise ConfigError(
+            f"dg.discount_share={d.discount_share}: a discount above 1 would pay the host to "
+            "consume; must be in [0, 1]"
+        )
+    if d.export_mode not in EXPORT_MODES:
+        raise ConfigError(f"dg.export_mode={d.export_mode!r}: must be one of {EXPORT_MODES}")
+    if not -90 <= d.latitude_deg <= 90:
+        raise ConfigError(f"dg.latitude_deg={d.latitude_deg}: must be in [-90, 90]")
+    if not 0 <= d.tilt_deg <= 90:
+        raise ConfigError(f"dg.tilt_deg={d.tilt_deg}: must be in [0, 90]")
+    if not 0 < d.clearness_mean < 1:
+        raise ConfigError(f"dg.clearness_mean={d.clearness_mean}: must be in (0, 1)")
+    positive("dg.clearness_concentration", d.clearness_concentration)
+    positive("dg.export_price_cny_per_kwh", d.export_price_cny_per_kwh, allow_zero=True)
+    positive("dg.capex_cny_per_w", d.capex_cny_per_w, allow_zero=True)
+    positive("dg.om_cny_per_w_yr", d.om_cny_per_w_yr, allow_zero=True)
+    positive("dg.max_payback_yr", d.max_payback_yr)
+    fraction("dg.min_self_consumption_share", d.min_self_consumption_share)
+    positive("dg.roof_kwp_per_contracted_kw", d.roof_kwp_per_contracted_kw, allow_zero=True)
+    if not d.size_shares or any(not 0 < s <= 1 for s in d.size_shares):
+        raise ConfigError(f"dg.size_shares={list(d.size_shares)}: need shares in (0, 1]")
+    positive("dg.lifetime_yr", d.lifetime_yr)
+    positive("dg.discount_rate", d.discount_rate, allow_zero=True)
+    positive("dg.online_delay_days", d.online_delay_days, integer=True, allow_zero=True)
+    positive("dg.review_months", d.review_months, integer=True)
+    fraction("dg.capacity_cap_share", d.capacity_cap_share)
+    positive("dg.wind_turbines", d.wind_turbines, integer=True, allow_zero=True)
+    positive("dg.wind_mean_speed_m_per_s", d.wind_mean_speed_m_per_s)
