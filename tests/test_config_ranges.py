@@ -200,3 +200,31 @@ def test_every_accepted_range_end_runs():
         except Exception as err:
             crashes.append((key, value, f"{type(err).__name__}: {err}"))
     assert not crashes, crashes
+
+
+def test_every_numeric_field_declares_its_range():
+    """A new number in the schema without a documented range fails here."""
+    import dataclasses
+    import typing
+
+    from simulation.config._checks import field_range
+    from simulation.config._keys import children
+
+    missing = []
+
+    def walk(schema, prefix=""):
+        kids = children(schema)
+        hints = typing.get_type_hints(schema)
+        for f in dataclasses.fields(schema):
+            sub, dict_of = kids[f.name]
+            if sub is not None:
+                walk(sub, f"{prefix}{f.name}.{'*.' if dict_of else ''}")
+                continue
+            hint = hints[f.name]
+            args = typing.get_args(hint)
+            leaf = args[-1] if typing.get_origin(hint) in (list, dict) else hint
+            if leaf in (int, float) and hint is not bool and field_range(f) is None:
+                missing.append(f"{prefix}{f.name}")
+
+    walk(Config)
+    assert not missing, f"numeric keys without a declared range: {missing}"

@@ -6,10 +6,10 @@ calibrated).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["EXPORT_MODES", "DgConfig", "check"]
 
@@ -53,31 +53,33 @@ class DgConfig:
         wind_mean_speed_m_per_s: Mean hub-height wind speed, m/s (A).
     """
 
-    latitude_deg: float = 32.06
-    longitude_deg: float = 118.8
-    tilt_deg: float = 20.0
-    azimuth_deg: float = 180.0
-    yield_kwh_per_kwp: float = 1063.0
+    latitude_deg: float = ranged(32.06, lo=-90.0, hi=90.0)
+    longitude_deg: float = ranged(118.8, lo=-180.0, hi=180.0)
+    tilt_deg: float = ranged(20.0, lo=0.0, hi=90.0)
+    azimuth_deg: float = ranged(180.0, lo=0.0, hi=360.0)
+    yield_kwh_per_kwp: float = ranged(1063.0, lo=0.0, hi=3000.0, lo_open=True)
     daily_clearness: bool = True
-    clearness_mean: float = 0.75
-    clearness_concentration: float = 8.0
+    clearness_mean: float = ranged(0.75, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    clearness_concentration: float = ranged(8.0, lo=0.0, hi=1e4, lo_open=True)
     export_mode: str = "benchmark"
-    export_price_cny_per_kwh: float = 0.391
-    discount_share: float = 0.15
-    capex_cny_per_w: float = 3.0
-    om_cny_per_w_yr: float = 0.05
-    max_payback_yr: float = 6.0
-    min_self_consumption_share: float = 0.5
-    roof_kwp_per_contracted_kw: float = 0.5
-    size_shares: list[float] = field(default_factory=lambda: [0.25, 0.5, 0.75, 1.0])
-    lifetime_yr: float = 25.0
-    discount_rate: float = 0.08
-    online_delay_days: int = 91
-    review_months: int = 3
-    capacity_cap_share: float = 1.0
-    wind_turbines: int = 0
+    export_price_cny_per_kwh: float = ranged(0.391, lo=0.0, hi=10.0)
+    discount_share: float = ranged(0.15, lo=0.0, hi=1.0)
+    capex_cny_per_w: float = ranged(3.0, lo=0.0, hi=100.0)
+    om_cny_per_w_yr: float = ranged(0.05, lo=0.0, hi=10.0)
+    max_payback_yr: float = ranged(6.0, lo=0.0, hi=100.0, lo_open=True)
+    min_self_consumption_share: float = ranged(0.5, lo=0.0, hi=1.0)
+    roof_kwp_per_contracted_kw: float = ranged(0.5, lo=0.0, hi=10.0)
+    size_shares: list[float] = ranged(  # noqa: RUF009
+        factory=lambda: [0.25, 0.5, 0.75, 1.0], lo=0.0, hi=1.0, lo_open=True
+    )
+    lifetime_yr: float = ranged(25.0, lo=1.0, hi=100.0)
+    discount_rate: float = ranged(0.08, lo=0.0, hi=1.0)
+    online_delay_days: int = ranged(91, lo=0, hi=3650, integer=True)
+    review_months: int = ranged(3, lo=1, hi=120, integer=True)
+    capacity_cap_share: float = ranged(1.0, lo=0.0, hi=1.0)
+    wind_turbines: int = ranged(0, lo=0, hi=1000, integer=True)
     wind_turbine_type: str = "E-53/800"
-    wind_mean_speed_m_per_s: float = 5.0
+    wind_mean_speed_m_per_s: float = ranged(5.0, lo=0.0, hi=50.0, lo_open=True)
 
 
 def check(cfg: Any) -> None:
@@ -109,19 +111,5 @@ def check(cfg: Any) -> None:
         raise ConfigError(f"dg.tilt_deg={d.tilt_deg}: must be in [0, 90]")
     if not 0 < d.clearness_mean < 1:
         raise ConfigError(f"dg.clearness_mean={d.clearness_mean}: must be in (0, 1)")
-    positive("dg.clearness_concentration", d.clearness_concentration)
-    positive("dg.export_price_cny_per_kwh", d.export_price_cny_per_kwh, allow_zero=True)
-    positive("dg.capex_cny_per_w", d.capex_cny_per_w, allow_zero=True)
-    positive("dg.om_cny_per_w_yr", d.om_cny_per_w_yr, allow_zero=True)
-    positive("dg.max_payback_yr", d.max_payback_yr)
-    fraction("dg.min_self_consumption_share", d.min_self_consumption_share)
-    positive("dg.roof_kwp_per_contracted_kw", d.roof_kwp_per_contracted_kw, allow_zero=True)
     if not d.size_shares or any(not 0 < s <= 1 for s in d.size_shares):
         raise ConfigError(f"dg.size_shares={list(d.size_shares)}: need shares in (0, 1]")
-    positive("dg.lifetime_yr", d.lifetime_yr)
-    positive("dg.discount_rate", d.discount_rate, allow_zero=True)
-    positive("dg.online_delay_days", d.online_delay_days, integer=True, allow_zero=True)
-    positive("dg.review_months", d.review_months, integer=True)
-    fraction("dg.capacity_cap_share", d.capacity_cap_share)
-    positive("dg.wind_turbines", d.wind_turbines, integer=True, allow_zero=True)
-    positive("dg.wind_mean_speed_m_per_s", d.wind_mean_speed_m_per_s)

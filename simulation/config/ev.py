@@ -5,10 +5,10 @@ Defaults and sources follow ``PHASES.md`` §3 (``A`` = assumption).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["EV_MODES", "EvConfig", "check"]
 
@@ -41,21 +41,23 @@ class EvConfig:
     """
 
     mode: str = "managed"
-    bookings_per_user_day: float = 0.1
-    energy_min_kwh: float = 20.0
-    energy_max_kwh: float = 60.0
-    pmax_kw_choices: list[float] = field(default_factory=lambda: [7.0, 22.0, 60.0])
-    arrival_h_min: int = 7
-    arrival_h_max: int = 18
-    dwell_h_min: int = 2
-    dwell_h_max: int = 10
-    eta: float = 0.92
-    no_show_prob: float = 0.05
-    service_fee_cny_per_kwh: float = 0.8
-    v2g_price_cny_per_kwh: float = 1.22
-    degradation_cny_per_kwh: float = 0.10
-    v2g_max_share: float = 0.5
-    forecast_margin_share: float = 0.05
+    bookings_per_user_day: float = ranged(0.1, lo=0.0, hi=100.0)
+    energy_min_kwh: float = ranged(20.0, lo=0.0, hi=1000.0, lo_open=True)
+    energy_max_kwh: float = ranged(60.0, lo=0.0, hi=1000.0, lo_open=True)
+    pmax_kw_choices: list[float] = ranged(  # noqa: RUF009
+        factory=lambda: [7.0, 22.0, 60.0], lo=0.0, hi=1000.0, lo_open=True
+    )
+    arrival_h_min: int = ranged(7, lo=0, hi=23, integer=True)
+    arrival_h_max: int = ranged(18, lo=0, hi=23, integer=True)
+    dwell_h_min: int = ranged(2, lo=1, hi=24, integer=True)
+    dwell_h_max: int = ranged(10, lo=1, hi=24, integer=True)
+    eta: float = ranged(0.92, lo=0.0, hi=1.0, lo_open=True)
+    no_show_prob: float = ranged(0.05, lo=0.0, hi=1.0)
+    service_fee_cny_per_kwh: float = ranged(0.8, lo=0.0, hi=10.0)
+    v2g_price_cny_per_kwh: float = ranged(1.22, lo=0.0, hi=10.0)
+    degradation_cny_per_kwh: float = ranged(0.10, lo=0.0, hi=10.0)
+    v2g_max_share: float = ranged(0.5, lo=0.0, hi=1.0)
+    forecast_margin_share: float = ranged(0.05, lo=0.0, hi=1.0)
 
 
 def check(cfg: Any) -> None:
@@ -70,8 +72,6 @@ def check(cfg: Any) -> None:
     e = cfg.ev
     if e.mode not in EV_MODES:
         raise ConfigError(f"ev.mode={e.mode!r}: must be one of {EV_MODES}")
-    positive("ev.bookings_per_user_day", e.bookings_per_user_day, allow_zero=True)
-    positive("ev.energy_min_kwh", e.energy_min_kwh)
     if e.energy_max_kwh < e.energy_min_kwh:
         raise ConfigError(
             f"ev.energy_max_kwh={e.energy_max_kwh}: must be >= ev.energy_min_kwh={e.energy_min_kwh}"
@@ -95,9 +95,3 @@ def check(cfg: Any) -> None:
         )
     if not 0 < e.eta <= 1:
         raise ConfigError(f"ev.eta={e.eta}: must be in (0, 1]")
-    fraction("ev.no_show_prob", e.no_show_prob)
-    positive("ev.service_fee_cny_per_kwh", e.service_fee_cny_per_kwh, allow_zero=True)
-    positive("ev.v2g_price_cny_per_kwh", e.v2g_price_cny_per_kwh, allow_zero=True)
-    positive("ev.degradation_cny_per_kwh", e.degradation_cny_per_kwh, allow_zero=True)
-    fraction("ev.v2g_max_share", e.v2g_max_share)
-    positive("ev.forecast_margin_share", e.forecast_margin_share, allow_zero=True)

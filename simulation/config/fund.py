@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["FundConfig", "check"]
 
@@ -32,16 +32,16 @@ class FundConfig:
             to the grid company (yearly; A).
     """
 
-    return_mean_annual: float = 0.018
-    return_std_annual: float = 0.005
-    user_share: float = 0.6
-    liquidity_floor: float = 1.2
-    target_months: float = 2.0
-    opp_rate_cash_rich: float = 0.0035
-    opp_rate_other: float = 0.0478
-    cash_rich_share: float = 0.4
-    convenience_annual: float = 0.005
-    profit_payout_month: int = 1
+    return_mean_annual: float = ranged(0.018, lo=-1.0, hi=1.0)
+    return_std_annual: float = ranged(0.005, lo=0.0, hi=1.0)
+    user_share: float = ranged(0.6, lo=0.0, hi=1.0)
+    liquidity_floor: float = ranged(1.2, lo=0.0, hi=10.0)
+    target_months: float = ranged(2.0, lo=0.0, hi=24.0)
+    opp_rate_cash_rich: float = ranged(0.0035, lo=0.0, hi=1.0)
+    opp_rate_other: float = ranged(0.0478, lo=0.0, hi=1.0)
+    cash_rich_share: float = ranged(0.4, lo=0.0, hi=1.0)
+    convenience_annual: float = ranged(0.005, lo=0.0, hi=1.0)
+    profit_payout_month: int = ranged(1, lo=1, hi=12, integer=True)
 
 
 def check(cfg: Any) -> None:
@@ -56,13 +56,5 @@ def check(cfg: Any) -> None:
     f = cfg.fund
     if f.return_mean_annual <= -1:
         raise ConfigError(f"fund.return_mean_annual={f.return_mean_annual}: must be > -1")
-    positive("fund.return_std_annual", f.return_std_annual, allow_zero=True)
-    fraction("fund.user_share", f.user_share)
-    positive("fund.liquidity_floor", f.liquidity_floor, allow_zero=True)
-    positive("fund.target_months", f.target_months, allow_zero=True)
-    positive("fund.opp_rate_cash_rich", f.opp_rate_cash_rich, allow_zero=True)
-    positive("fund.opp_rate_other", f.opp_rate_other, allow_zero=True)
-    fraction("fund.cash_rich_share", f.cash_rich_share)
-    positive("fund.convenience_annual", f.convenience_annual, allow_zero=True)
     if not 1 <= f.profit_payout_month <= 12:
         raise ConfigError(f"fund.profit_payout_month={f.profit_payout_month}: must be 1–12")

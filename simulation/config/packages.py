@@ -5,10 +5,10 @@ Defaults and sources follow ``PHASES.md`` §3 (``A`` = assumption).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from simulation.config._checks import ConfigError, fraction, positive
+from simulation.config._checks import ConfigError, ranged
 
 __all__ = ["RECOMMENDERS", "PackagesConfig", "PaymentConfig", "check"]
 
@@ -36,14 +36,14 @@ class PackagesConfig:
             grid's is the catalog tariff; A).
     """
 
-    margin_cny_per_kwh: float = 0.02
-    peak_flat_valley_ratio: list[float] = field(default_factory=lambda: [1.6, 1.0, 0.4])
-    demand_charge_cny_per_kw_month: float = 40.0
+    margin_cny_per_kwh: float = ranged(0.02, lo=0.0, hi=10.0)
+    peak_flat_valley_ratio: list[float] = ranged(factory=lambda: [1.6, 1.0, 0.4], lo=0.0, hi=100.0)  # noqa: RUF009
+    demand_charge_cny_per_kw_month: float = ranged(40.0, lo=0.0, hi=1000.0)
     recommender: str = "own"
-    switching_cost_cny: float = 1000.0
-    inertia_prob_per_month: float = 0.8
-    beta_rel: float = 50.0
-    history_days: int = 28
+    switching_cost_cny: float = ranged(1000.0, lo=0.0, hi=1e9)
+    inertia_prob_per_month: float = ranged(0.8, lo=0.0, hi=1.0)
+    beta_rel: float = ranged(50.0, lo=0.0, hi=10_000.0, lo_open=True)
+    history_days: int = ranged(28, lo=1, hi=365, integer=True)
     initial_package: str = "time_of_use"
 
 
@@ -57,9 +57,9 @@ class PaymentConfig:
         on_time_share_cash: On-time payment share paying by cash (A).
     """
 
-    auto_debit_share: float = 1.0
-    on_time_share_auto_debit: float = 0.99
-    on_time_share_cash: float = 0.95
+    auto_debit_share: float = ranged(1.0, lo=0.0, hi=1.0)
+    on_time_share_auto_debit: float = ranged(0.99, lo=0.0, hi=1.0)
+    on_time_share_cash: float = ranged(0.95, lo=0.0, hi=1.0)
 
 
 def check(cfg: Any) -> None:
@@ -72,25 +72,13 @@ def check(cfg: Any) -> None:
         ConfigError: Naming the first offending key.
     """
     p = cfg.packages
-    positive("packages.margin_cny_per_kwh", p.margin_cny_per_kwh, allow_zero=True)
     ratio = list(p.peak_flat_valley_ratio)
     if len(ratio) != 3 or any(r < 0 for r in ratio):
         raise ConfigError(
             f"packages.peak_flat_valley_ratio={ratio}: need three ratios >= 0 (peak, flat, valley)"
         )
-    positive(
-        "packages.demand_charge_cny_per_kw_month", p.demand_charge_cny_per_kw_month, allow_zero=True
-    )
     if p.recommender not in RECOMMENDERS:
         raise ConfigError(f"packages.recommender={p.recommender!r}: must be one of {RECOMMENDERS}")
-    positive("packages.switching_cost_cny", p.switching_cost_cny, allow_zero=True)
-    fraction("packages.inertia_prob_per_month", p.inertia_prob_per_month)
-    positive("packages.beta_rel", p.beta_rel, allow_zero=True)
-    positive("packages.history_days", p.history_days, integer=True)
     kinds = ("flat", "time_of_use", "peak_valley", "demand_charge")
     if p.initial_package not in kinds:
         raise ConfigError(f"packages.initial_package={p.initial_package!r}: must be one of {kinds}")
-    q = cfg.payment
-    fraction("payment.auto_debit_share", q.auto_debit_share)
-    fraction("payment.on_time_share_auto_debit", q.on_time_share_auto_debit)
-    fraction("payment.on_time_share_cash", q.on_time_share_cash)
