@@ -10,6 +10,15 @@ notifies 15 minutes ahead. On the day it enforces the plan: users that do
 not comply are shed at 15-minute notice and pay a penalty, and any remaining
 excess over capacity is shed in merit order at 15-minute notice.
 
+With the wholesale market on (``phase.market``, the mature phase) there is no
+weekly plan: the day's instructions are the market operator's day-ahead
+interruptible-load calls and fallback plan (:meth:`GridCompany.dispatch_day`
+reads them with ``market.instructions(day)``); a real-time excess over capacity
+is met first by the interruptible blocks not yet called (``market.call_real_time``),
+then, for a failure known at 00:00, by a same-day fallback plan, and what remains
+is shed at 15-minute notice. The draws (failure, compliance) come in the same
+order in both paths, so a seed gives the same shortages in every phase.
+
 References:
     NDRC (2011) 《有序用电管理办法》 (orderly electricity-use measures):
     plans prepared in advance, published to users, interruptible classes.
@@ -25,6 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from agents.market_dispatch import dispatch_market_day
 from agents.orderly_planner import OrderlyPlanner
 from agents.park_user import ParkUser
 from markets._arrays import Runs, runs
@@ -57,6 +67,7 @@ class DayDispatch:
         lead_h: Notice lead time of the call covering the cell, h.
         start: The cell is the first interval of a call.
         penalty_kwh: Energy each non-compliant user was told to shed, kWh ``(n_users,)``.
+        il: The cell is an interruptible-load call (market phase; None otherwise).
     """
 
     capacity_kw: NDArray[np.float64]
@@ -68,6 +79,7 @@ class DayDispatch:
     lead_h: NDArray[np.float64]
     start: NDArray[np.bool_]
     penalty_kwh: NDArray[np.float64]
+    il: NDArray[np.bool_] | None = None
 
 
 class GridCompany(mesa.Agent):
@@ -279,6 +291,8 @@ class GridCompany(mesa.Agent):
             The day's curtailment, shedding and notice lead times.
         """
         m = self.model
+        if m.cfg.phase.market:
+            return self._dispatch_market_day(day, demand_kw)
         pop = m.pop
         n, ipd = demand_kw.shape
         dt_h = m.interval_h
@@ -367,6 +381,10 @@ class GridCompany(mesa.Agent):
             start=first_cell,
             penalty_kwh=penalty_kwh,
         )
+
+    def _dispatch_market_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
+        """The day's dispatch with the wholesale market on (:mod:`agents.market_dispatch`)."""
+        return DayDispatch(**dispatch_market_day(self, day, demand_kw))
 
     # ------------------------------------------------------------------ diagnostics
     def publish_reports(self, sent_at: np.datetime64, report: pd.DataFrame) -> int:

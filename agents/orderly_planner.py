@@ -5,7 +5,10 @@ forecasts the following week's load and solves the orderly plan with
 ``markets.orderly.schedule`` (a block MILP, or the greedy with its bound on
 large parks), publishes it on the platform ``plan_lead_days`` ahead and sends
 reminders ``reminder_lead_h`` before each call; users' cumulative curtailed
-shares carry into the next plans (the rotation bound).
+shares carry into the next plans (the rotation bound). In the mature phase
+(``phase.orderly_fallback``) there is no weekly plan: the market operator asks
+:meth:`OrderlyPlanner.schedule` for the day-ahead fallback plan of the shortage
+left after the market and interruptible load, and the rotation history is the same.
 
 References:
     NDRC (2011) 《有序用电管理办法》 (orderly electricity-use measures):
@@ -141,8 +144,8 @@ class OrderlyPlanner:
             sent_at: Publication time of the plan.
         """
         m = self.model
-        if not m.cfg.phase.orderly_plan:
-            return
+        if not m.cfg.phase.orderly_plan or m.cfg.phase.orderly_fallback:
+            return  # no plan, or the plan only as the market's day-ahead fallback
         days = [first_day + d for d in range(7)]
         margin = 1.0 + m.cfg.orderly.forecast_margin
         loads = np.concatenate(

@@ -40,7 +40,9 @@ from typing import Any
 from agents.bank import Bank
 from agents.esco import EnergyServiceCompany
 from agents.grid_company import GridCompany
-from agents.power_plant import PlantFleet
+from agents.market_operator import MarketOperator
+from agents.power_plant import MarketFleet, PlantFleet
+from agents.retailer import RetailDesk
 from agents.sales_agent import SalesAgent
 from simulation.config import ConfigError
 from simulation.core import CoreModule
@@ -96,6 +98,22 @@ _REGISTRY: list[ModuleSpec] = [
         switch="phase.agency",
     ),
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
+    ModuleSpec(
+        "retail", RetailDesk, enabled=lambda cfg: bool(cfg.phase.market), switch="phase.market"
+    ),
+    ModuleSpec(
+        "market_plants",
+        MarketFleet,
+        enabled=lambda cfg: bool(cfg.phase.market),
+        switch="phase.market",
+    ),
+    ModuleSpec(
+        "market",
+        MarketOperator,
+        enabled=lambda cfg: bool(cfg.phase.market),
+        requires=("retail", "market_plants"),
+        switch="phase.market",
+    ),
 ]
 
 

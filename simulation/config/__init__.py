@@ -29,7 +29,7 @@ import pandas as pd
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from simulation.config import agency, efficiency, grid, output, park, phase
+from simulation.config import agency, efficiency, grid, market, output, park, phase
 from simulation.config._checks import ConfigError, positive
 from simulation.config._keys import check_keys
 from simulation.config.agency import AgencyConfig, BankConfig, PlantsConfig
@@ -41,6 +41,7 @@ from simulation.config.grid import (
     PeakRegulationConfig,
     PlatformConfig,
 )
+from simulation.config.market import MarketConfig
 from simulation.config.output import OutputConfig
 from simulation.config.park import IndustryConfig, ParkConfig
 from simulation.config.phase import PhaseConfig
@@ -55,6 +56,7 @@ __all__ = [
     "FailureConfig",
     "GridConfig",
     "IndustryConfig",
+    "MarketConfig",
     "MeasureConfig",
     "OrderlyConfig",
     "OutputConfig",
@@ -88,6 +90,7 @@ class Config:
         agency: The electricity-sales agent (agency phase).
         plants: Power plants' bilateral offers (agency phase).
         bank: The bank and credit reports.
+        market: The wholesale market, retailers and interruptible load (mature phase).
         output: Output options.
     """
 
@@ -105,6 +108,7 @@ class Config:
     agency: AgencyConfig = field(default_factory=AgencyConfig)
     plants: PlantsConfig = field(default_factory=PlantsConfig)
     bank: BankConfig = field(default_factory=BankConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
@@ -142,6 +146,7 @@ GROUP_CHECKS: tuple[Callable[[Any], None], ...] = (
     grid.check,
     efficiency.check,
     agency.check,
+    market.check,
     output.check,
 )
 
