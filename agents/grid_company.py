@@ -26,6 +26,7 @@ References:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -118,6 +119,10 @@ class GridCompany(mesa.Agent):
         self.reference_peak_kw = float(weekday.max())
         self.installed_kw = self.reference_peak_kw * (1.0 + model.cfg.grid.capacity_margin)
         self.planner = OrderlyPlanner(model, self.planned_capacity_kw, "grid")
+        #: Market phase: a copy of the generator at this point, replaying the
+        #: orderly phase's draws so both phases get the same failures
+        #: (:class:`agents.market_dispatch.OrderlyStreamReplay`).
+        self.shortage_rng = copy.deepcopy(model.rng) if model.cfg.phase.market else None
         hours = np.arange(ipd) * 24 // ipd
         self.tariff_cny_per_kwh = np.asarray(model.cfg.grid.tariff_cny_per_kwh_by_hour, float)[
             hours
@@ -244,8 +249,13 @@ class GridCompany(mesa.Agent):
             cap[cfg.start_h * steps : cfg.end_h * steps] = limit
         return cap
 
-    def draw_failure(self) -> tuple[NDArray[np.float64], bool, int]:
-        """Draw today's equipment failure from the model's generator.
+    def draw_failure(
+        self, rng: np.random.Generator | None = None
+    ) -> tuple[NDArray[np.float64], bool, int]:
+        """Draw today's equipment failure (from the model's generator by default).
+
+        Args:
+            rng: The generator to draw from (default ``model.rng``).
 
         Returns:
             ``(lost_kw per interval, known at 00:00, first interval)``.
@@ -253,7 +263,7 @@ class GridCompany(mesa.Agent):
         cfg = self.model.cfg.grid.failures
         ipd = self.model.ipd
         lost = np.zeros(ipd)
-        rng = self.model.rng
+        rng = self.model.rng if rng is None else rng
         happens, same_day, start_u = rng.random(3)
         if happens >= cfg.prob_per_day:
             return lost, False, -1

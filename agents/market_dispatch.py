@@ -6,9 +6,18 @@ day-ahead interruptible-load calls and fallback plan
 over capacity calls the interruptible blocks not yet called
 (``market.call_real_time``), then, for a failure known at 00:00 and with the
 orderly fallback on, a same-day fallback plan; what remains is shed at
-15-minute notice. Failure and compliance are drawn exactly as in
-:meth:`agents.grid_company.GridCompany.dispatch_day`, so a seed gives the same
-shortages in every phase.
+15-minute notice; if even that is not enough, instructed users shed the
+rest of their block (an interruptible block may be smaller than it) at
+15-minute notice.
+
+Common random numbers: the failures are drawn from a copy of the model's
+generator taken when the grid company is built (right after the population),
+which replays the orderly phase's draws of each day — the day's load noise
+``(n_users, ipd)`` float32 normals, the failure's three uniforms, the
+compliance uniforms — so ``phase=orderly`` and ``phase=mature`` with the same
+seed see the same failures on the same days, whatever other modules (the
+efficiency ESCO, the market) draw from ``model.rng`` (Law, A. M., "Simulation
+Modeling and Analysis", 5th ed., 2015, §11.2, common random numbers).
 
 References:
     PHASES.md §2.2 rule I2 and §2.4 (the orderly plan as fallback); NDRC (2011)
@@ -25,7 +34,29 @@ from numpy.typing import NDArray
 from agents.park_user import ParkUser
 from markets._arrays import runs
 
-__all__ = ["dispatch_market_day"]
+__all__ = ["dispatch_market_day", "replay_orderly_stream"]
+
+
+def replay_orderly_stream(grid: Any, n_users: int, ipd: int) -> np.random.Generator:
+    """Advance the grid's copy of the generator as the orderly phase would, up to the failure.
+
+    The orderly phase draws, each day: the load noise (``core.demand``:
+    ``standard_normal((n_users, ipd), float32)``), then in ``dispatch`` the
+    failure (three uniforms) and, if compliance is uncertain, one uniform per
+    user. This skips the load noise of today (and leaves the compliance draw to
+    :func:`dispatch_market_day`), so the next draw is the orderly failure draw.
+
+    Args:
+        grid: The grid company (``shortage_rng``).
+        n_users: Number of users.
+        ipd: Intervals per day.
+
+    Returns:
+        The copy, positioned at today's failure draw.
+    """
+    rng = grid.shortage_rng
+    rng.standard_normal((n_users, ipd), dtype=np.float32)
+    return rng
 
 
 def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> dict[str, Any]:
@@ -53,14 +84,17 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
     dt_h = m.interval_h
     notice_h = m.cfg.platform.notice_lead_min / 60.0
     capacity = grid.planned_capacity_kw(day)
-    lost, known, first = grid.draw_failure()
+    lost, known, first = grid.draw_failure(replay_orderly_stream(grid, n, ipd))
     capacity = np.maximum(capacity - lost, 0.0)
     market = grid.model.module("market")
     inst = market.instructions(day)
     instructed = inst.mask.copy()
     inst_kw = inst.kw_per_cell.copy()
     il_mask = inst.il.copy()
-    complied = ParkUser.decide_compliance(n, float(m.cfg.grid.compliance_prob), m.rng)
+    prob = float(m.cfg.grid.compliance_prob)
+    if prob < 1.0:
+        grid.shortage_rng.random(n)  # the orderly phase's compliance draw
+    complied = ParkUser.decide_compliance(n, prob, m.rng)
     tol = 1e-9 * np.maximum(capacity, 1.0)
     cut = np.where(instructed, np.minimum(inst_kw, demand_kw), 0.0).sum(axis=0)
     excess = demand_kw.sum(axis=0) - cut - capacity
@@ -136,6 +170,21 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
         lead = np.concatenate([lead, np.full(len(er), notice_h)])
         first_cell = np.concatenate([first_cell, ec == r_em.start[ek]])
         il_cells = np.concatenate([il_cells, np.zeros(len(er), dtype=bool)])
+    excess = demand_kw.sum(axis=0) - np.bincount(cols, kw, minlength=ipd) - capacity
+    if (excess > tol).any():
+        # Last resort: instructed users shed the rest of their block (an IL block
+        # may be smaller than it) at 15-minute notice; such a cell counts as shed.
+        room = np.clip(np.minimum(block[rows], demand_kw[rows, cols]) - kw, 0.0, None)
+        for t in np.flatnonzero(excess > tol):
+            sel = np.flatnonzero((cols == t) & (room > 0))
+            order = sel[np.argsort(-room[sel], kind="stable")]
+            before = np.cumsum(room[order]) - room[order]
+            take = np.clip(excess[t] - before, 0.0, room[order])
+            hit = order[take > 0]
+            kw[order] += take
+            shed[hit] = True
+            il_cells[hit] = False
+            lead[hit] = notice_h
     return dict(
         capacity_kw=capacity,
         failure_kw=lost,

@@ -362,6 +362,9 @@ class MarketOperator(mesa.Agent):
                 "il_called_kw": (
                     il_call.kw_per_cell.sum(axis=0) if il_call is not None else np.zeros(m.ipd)
                 ),
+                "il_accepted_kw": np.full(
+                    m.ipd, float(self.il.accepted_kw.sum()) if self.il is not None else 0.0
+                ),
                 "il_uncovered_kw": uncovered,
                 "scarcity": res.scarcity,
             }
