@@ -394,11 +394,27 @@ class MarketOperator(mesa.Agent):
             kept = np.zeros_like(forecast)
         free = np.where(il | ~market_users, 0.0, forecast)
         cap = np.maximum(capacity_kw - kept.sum(axis=0), 0.0)
-        # only the short intervals are planned
+        # only the short intervals are planned, on the window that spans them
         cap = np.where(uncovered_kw > 0, cap, free.sum(axis=0) + 1.0)
+        short = np.flatnonzero(uncovered_kw > 0)
+        ipd = m.ipd
+        md = max(1, round(m.cfg.orderly.min_duration_h * ipd / 24))
+        lo, hi = int(short[0]), int(short[-1]) + 1
+        if hi - lo < md:
+            hi = min(ipd, lo + md)
+            lo = max(0, hi - md)
         lead_h = float(m.cfg.market.gate_lead_h)
-        plan = m.module("grid").planner.schedule(free, cap, lead_h, weekly_caps=False)
-        fallback = plan.curtail & ~il
+        plan = m.module("grid").planner.schedule(
+            free[:, lo:hi],
+            cap[lo:hi],
+            lead_h,
+            weekly_caps=False,
+            greedy_bound="lagrangian",
+            intervals_per_day=hi - lo,
+        )
+        fallback = np.zeros_like(il)
+        fallback[:, lo:hi] = plan.curtail
+        fallback &= ~il
         rr = runs(fallback)
         if len(rr) == 0:
             return None

@@ -92,6 +92,8 @@ class OrderlyPlanner:
         weekly_caps: bool = True,
         block_kw: NDArray[np.float64] | None = None,
         min_duration: int | None = None,
+        greedy_bound: str | None = None,
+        intervals_per_day: int | None = None,
     ) -> Any:
         """Solve an orderly plan for loads against a capacity (``markets.orderly.schedule``).
 
@@ -103,6 +105,11 @@ class OrderlyPlanner:
             weekly_caps: Apply the per-week caps on hours and calls.
             block_kw: Curtailable block per user, kW (default: the population's).
             min_duration: Minimum call length in intervals (default from conf).
+            greedy_bound: Lower bound of a greedy plan (default: ``orderly.greedy_bound``;
+                the market's daily fallback passes ``lagrangian``, which skips the
+                LP relaxation).
+            intervals_per_day: Intervals of a planning day (default: the model's;
+                a window of one day passes its length: calls never cross it).
 
         Returns:
             The plan (``markets.orderly.OrderlyPlan``).
@@ -126,13 +133,13 @@ class OrderlyPlanner:
             prior_curtailed_kwh=self.curtailed_kwh_total,
             prior_demand_kwh=self.demand_kwh_total,
             interval_h=m.interval_h,
-            intervals_per_day=m.ipd,
+            intervals_per_day=m.ipd if intervals_per_day is None else intervals_per_day,
             method=o.method if method is None else method,
             milp_max_users=o.milp_max_users,
             time_limit_s=o.time_limit_s,
             mip_rel_gap=o.mip_rel_gap,
             unserved_penalty_cny_per_kwh=o.unserved_penalty_cny_per_kwh,
-            greedy_bound=o.greedy_bound,
+            greedy_bound=o.greedy_bound if greedy_bound is None else greedy_bound,
             lagrangian_iters=o.lagrangian_iters,
         )
 
