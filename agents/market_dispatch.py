@@ -1,4 +1,8 @@
-"""The grid company's dispatch when the wholesale market is on (mature phase).
+"""The grid company's dispatch when the wholesale market is on, and the fallback plan.
+
+:func:`day_ahead_fallback_plan` is the administrative plan of the day-ahead
+shortage that interruptible load leaves uncovered (the market operator calls
+it at the gate); :func:`dispatch_market_day` enforces a day.
 
 There is no weekly plan: the day's instructions are the market operator's
 day-ahead interruptible-load calls and fallback plan
@@ -26,7 +30,7 @@ References:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,7 +38,10 @@ from numpy.typing import NDArray
 from agents.park_user import ParkUser
 from markets._arrays import runs
 
-__all__ = ["dispatch_market_day", "replay_orderly_stream"]
+if TYPE_CHECKING:
+    from agents.interruptible_load import IlDayCall
+
+__all__ = ["day_ahead_fallback_plan", "dispatch_market_day", "replay_orderly_stream"]
 
 
 def replay_orderly_stream(grid: Any, n_users: int, ipd: int) -> np.random.Generator:
@@ -197,3 +204,76 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
         penalty_kwh=penalty_kwh,
         il=il_cells,
     )
+
+
+def day_ahead_fallback_plan(
+    m: Any,
+    day: int,
+    capacity_kw: NDArray[np.float64],
+    uncovered_kw: NDArray[np.float64],
+    il_call: IlDayCall | None,
+    sent: Any,
+) -> NDArray[np.bool_] | None:
+    """The administrative plan of the day-ahead shortage IL did not cover (PHASES.md §2.4).
+
+    Planned with the grid's ``OrderlyPlanner.schedule`` (same loss and rotation
+    model as the weekly plan, notice = ``market.gate_lead_h``) on the forecast
+    load × (1 + ``orderly.forecast_margin``) of the users not called for IL,
+    only over the window spanning the short intervals; published at the gate.
+
+    Args:
+        m: The park model.
+        day: Delivery day.
+        capacity_kw: Capacity the market offered per interval, kW.
+        uncovered_kw: Shortfall IL did not cover per interval, kW.
+        il_call: The day-ahead IL calls (None if none).
+        sent: Publication time (the day-ahead gate).
+
+    Returns:
+        The fallback cells ``(n_users, ipd)``, or None if the plan curtails nothing.
+    """
+    pop = m.pop
+    forecast = pop.expected_load_kw(m.clock.is_weekend(day)) * (1.0 + m.cfg.orderly.forecast_margin)
+    market_users = (pop.supplier >= 2)[:, None]
+    if il_call is not None:
+        il = il_call.mask
+        kept = np.where(il, forecast - np.minimum(il_call.kw_per_cell, forecast), 0.0)
+    else:
+        il = np.zeros_like(forecast, dtype=bool)
+        kept = np.zeros_like(forecast)
+    free = np.where(il | ~market_users, 0.0, forecast)
+    cap = np.maximum(capacity_kw - kept.sum(axis=0), 0.0)
+    # only the short intervals are planned, on the window that spans them
+    cap = np.where(uncovered_kw > 0, cap, free.sum(axis=0) + 1.0)
+    short = np.flatnonzero(uncovered_kw > 0)
+    ipd = m.ipd
+    md = max(1, round(m.cfg.orderly.min_duration_h * ipd / 24))
+    lo, hi = int(short[0]), int(short[-1]) + 1
+    if hi - lo < md:
+        hi = min(ipd, lo + md)
+        lo = max(0, hi - md)
+    lead_h = float(m.cfg.market.gate_lead_h)
+    plan = m.module("grid").planner.schedule(
+        free[:, lo:hi],
+        cap[lo:hi],
+        lead_h,
+        weekly_caps=False,
+        greedy_bound="lagrangian",
+        intervals_per_day=hi - lo,
+    )
+    fallback = np.zeros_like(il)
+    fallback[:, lo:hi] = plan.curtail
+    fallback &= ~il
+    rr = runs(fallback)
+    if len(rr) == 0:
+        return None
+    m.platform.publish(
+        sent,
+        m.clock.time_of(day, rr.start),
+        "grid",
+        rr.user,
+        "fallback_plan",
+        quantity=pop.block_kw[rr.user],
+        until=m.clock.time_of(day, rr.stop),
+    )
+    return np.asarray(fallback)

@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from agents.cfd_registry import CfdRegistry
 from agents.interruptible_load import IlDayCall, InterruptibleLoad
 from agents.market_day import DayInstructions, MarketDay
-from markets._arrays import runs
+from agents.market_dispatch import day_ahead_fallback_plan
 from markets.real_time import imbalance_prices, settle
 from markets.reserve_day import co_optimize_day, reserve_requirement_mw
 
@@ -322,7 +322,9 @@ class MarketOperator(mesa.Agent):
             uncovered = il_call.uncovered_kw
         fallback = None
         if m.cfg.phase.orderly_fallback and uncovered.any():
-            fallback = self._fallback_plan(day, offered.sum(axis=1), uncovered, il_call, sent)
+            fallback = day_ahead_fallback_plan(
+                m, day, offered.sum(axis=1), uncovered, il_call, sent
+            )
         res = MarketDay(
             day=day,
             price_cny_per_mwh=r.energy_price_cny_per_mwh,
@@ -370,64 +372,6 @@ class MarketOperator(mesa.Agent):
             }
         )
         return res
-
-    def _fallback_plan(
-        self,
-        day: int,
-        capacity_kw: NDArray[np.float64],
-        uncovered_kw: NDArray[np.float64],
-        il_call: IlDayCall | None,
-        sent: Any,
-    ) -> NDArray[np.bool_] | None:
-        """The administrative plan of the shortage IL did not cover (lead τ ≥ the gate)."""
-        m = self.model
-        pop = m.pop
-        forecast = pop.expected_load_kw(m.clock.is_weekend(day)) * (
-            1.0 + m.cfg.orderly.forecast_margin
-        )
-        market_users = (pop.supplier >= 2)[:, None]
-        if il_call is not None:
-            il = il_call.mask
-            kept = np.where(il, forecast - np.minimum(il_call.kw_per_cell, forecast), 0.0)
-        else:
-            il = np.zeros_like(forecast, dtype=bool)
-            kept = np.zeros_like(forecast)
-        free = np.where(il | ~market_users, 0.0, forecast)
-        cap = np.maximum(capacity_kw - kept.sum(axis=0), 0.0)
-        # only the short intervals are planned, on the window that spans them
-        cap = np.where(uncovered_kw > 0, cap, free.sum(axis=0) + 1.0)
-        short = np.flatnonzero(uncovered_kw > 0)
-        ipd = m.ipd
-        md = max(1, round(m.cfg.orderly.min_duration_h * ipd / 24))
-        lo, hi = int(short[0]), int(short[-1]) + 1
-        if hi - lo < md:
-            hi = min(ipd, lo + md)
-            lo = max(0, hi - md)
-        lead_h = float(m.cfg.market.gate_lead_h)
-        plan = m.module("grid").planner.schedule(
-            free[:, lo:hi],
-            cap[lo:hi],
-            lead_h,
-            weekly_caps=False,
-            greedy_bound="lagrangian",
-            intervals_per_day=hi - lo,
-        )
-        fallback = np.zeros_like(il)
-        fallback[:, lo:hi] = plan.curtail
-        fallback &= ~il
-        rr = runs(fallback)
-        if len(rr) == 0:
-            return None
-        m.platform.publish(
-            sent,
-            m.clock.time_of(day, rr.start),
-            "grid",
-            rr.user,
-            "fallback_plan",
-            quantity=pop.block_kw[rr.user],
-            until=m.clock.time_of(day, rr.stop),
-        )
-        return np.asarray(fallback)
 
     def _publish(self, day: int, res: MarketDay, sent: Any) -> None:
         """Publish the day's prices and schedules (statements, not notices)."""
