@@ -10,6 +10,15 @@ notifies 15 minutes ahead. On the day it enforces the plan: users that do
 not comply are shed at 15-minute notice and pay a penalty, and any remaining
 excess over capacity is shed in merit order at 15-minute notice.
 
+With the wholesale market on (``phase.market``, the mature phase) there is no
+weekly plan: the day's instructions are the market operator's day-ahead
+interruptible-load calls and fallback plan (:meth:`GridCompany.dispatch_day`
+reads them with ``market.instructions(day)``); a real-time excess over capacity
+is met first by the interruptible blocks not yet called (``market.call_real_time``),
+then, for a failure known at 00:00, by a same-day fallback plan, and what remains
+is shed at 15-minute notice. The draws (failure, compliance) come in the same
+order in both paths, so a seed gives the same shortages in every phase.
+
 References:
     NDRC (2011) 《有序用电管理办法》 (orderly electricity-use measures):
     plans prepared in advance, published to users, interruptible classes.
@@ -17,6 +26,7 @@ References:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,6 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from agents.market_dispatch import dispatch_market_day
 from agents.orderly_planner import OrderlyPlanner
 from agents.park_user import ParkUser
 from markets._arrays import Runs, runs
@@ -57,6 +68,7 @@ class DayDispatch:
         lead_h: Notice lead time of the call covering the cell, h.
         start: The cell is the first interval of a call.
         penalty_kwh: Energy each non-compliant user was told to shed, kWh ``(n_users,)``.
+        il: The cell is an interruptible-load call (market phase; None otherwise).
     """
 
     capacity_kw: NDArray[np.float64]
@@ -68,6 +80,7 @@ class DayDispatch:
     lead_h: NDArray[np.float64]
     start: NDArray[np.bool_]
     penalty_kwh: NDArray[np.float64]
+    il: NDArray[np.bool_] | None = None
 
 
 class GridCompany(mesa.Agent):
@@ -106,6 +119,10 @@ class GridCompany(mesa.Agent):
         self.reference_peak_kw = float(weekday.max())
         self.installed_kw = self.reference_peak_kw * (1.0 + model.cfg.grid.capacity_margin)
         self.planner = OrderlyPlanner(model, self.planned_capacity_kw, "grid")
+        #: Market phase: a copy of the generator at this point, replaying the
+        #: orderly phase's draws so both phases get the same failures
+        #: (:class:`agents.market_dispatch.OrderlyStreamReplay`).
+        self.shortage_rng = copy.deepcopy(model.rng) if model.cfg.phase.market else None
         hours = np.arange(ipd) * 24 // ipd
         self.tariff_cny_per_kwh = np.asarray(model.cfg.grid.tariff_cny_per_kwh_by_hour, float)[
             hours
@@ -238,8 +255,13 @@ class GridCompany(mesa.Agent):
             cap[cfg.start_h * steps : cfg.end_h * steps] = limit
         return cap
 
-    def draw_failure(self) -> tuple[NDArray[np.float64], bool, int]:
-        """Draw today's equipment failure from the model's generator.
+    def draw_failure(
+        self, rng: np.random.Generator | None = None
+    ) -> tuple[NDArray[np.float64], bool, int]:
+        """Draw today's equipment failure (from the model's generator by default).
+
+        Args:
+            rng: The generator to draw from (default ``model.rng``).
 
         Returns:
             ``(lost_kw per interval, known at 00:00, first interval)``.
@@ -247,7 +269,7 @@ class GridCompany(mesa.Agent):
         cfg = self.model.cfg.grid.failures
         ipd = self.model.ipd
         lost = np.zeros(ipd)
-        rng = self.model.rng
+        rng = self.model.rng if rng is None else rng
         happens, same_day, start_u = rng.random(3)
         if happens >= cfg.prob_per_day:
             return lost, False, -1
@@ -285,6 +307,8 @@ class GridCompany(mesa.Agent):
             The day's curtailment, shedding and notice lead times.
         """
         m = self.model
+        if m.cfg.phase.market:
+            return self._dispatch_market_day(day, demand_kw)
         pop = m.pop
         n, ipd = demand_kw.shape
         dt_h = m.interval_h
@@ -375,6 +399,10 @@ class GridCompany(mesa.Agent):
             start=first_cell,
             penalty_kwh=penalty_kwh,
         )
+
+    def _dispatch_market_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
+        """The day's dispatch with the wholesale market on (:mod:`agents.market_dispatch`)."""
+        return DayDispatch(**dispatch_market_day(self, day, demand_kw))
 
     # ------------------------------------------------------------------ diagnostics
     def publish_reports(self, sent_at: np.datetime64, report: pd.DataFrame) -> int:

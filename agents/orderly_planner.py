@@ -5,7 +5,10 @@ forecasts the following week's load and solves the orderly plan with
 ``markets.orderly.schedule`` (a block MILP, or the greedy with its bound on
 large parks), publishes it on the platform ``plan_lead_days`` ahead and sends
 reminders ``reminder_lead_h`` before each call; users' cumulative curtailed
-shares carry into the next plans (the rotation bound).
+shares carry into the next plans (the rotation bound). In the mature phase
+(``phase.orderly_fallback``) there is no weekly plan: the market operator asks
+:meth:`OrderlyPlanner.schedule` for the day-ahead fallback plan of the shortage
+left after the market and interruptible load, and the rotation history is the same.
 
 References:
     NDRC (2011) 《有序用电管理办法》 (orderly electricity-use measures):
@@ -91,6 +94,8 @@ class OrderlyPlanner:
         block_kw: NDArray[np.float64] | None = None,
         min_duration: int | None = None,
         previous: Any = None,
+        greedy_bound: str | None = None,
+        intervals_per_day: int | None = None,
     ) -> Any:
         """Solve an orderly plan for loads against a capacity (``markets.orderly.schedule``).
 
@@ -103,6 +108,11 @@ class OrderlyPlanner:
             block_kw: Curtailable block per user, kW (default: the population's).
             min_duration: Minimum call length in intervals (default from conf).
             previous: An earlier plan, reused if its inputs were the same (warm start).
+            greedy_bound: Lower bound of a greedy plan (default: ``orderly.greedy_bound``;
+                the market's daily fallback passes ``lagrangian``, which skips the
+                LP relaxation).
+            intervals_per_day: Intervals of a planning day (default: the model's;
+                a window of one day passes its length: calls never cross it).
 
         Returns:
             The plan (``markets.orderly.OrderlyPlan``).
@@ -126,13 +136,13 @@ class OrderlyPlanner:
             prior_curtailed_kwh=self.curtailed_kwh_total,
             prior_demand_kwh=self.demand_kwh_total,
             interval_h=m.interval_h,
-            intervals_per_day=m.ipd,
+            intervals_per_day=m.ipd if intervals_per_day is None else intervals_per_day,
             method=o.method if method is None else method,
             milp_max_users=o.milp_max_users,
             time_limit_s=o.time_limit_s,
             mip_rel_gap=o.mip_rel_gap,
             unserved_penalty_cny_per_kwh=o.unserved_penalty_cny_per_kwh,
-            greedy_bound=o.greedy_bound,
+            greedy_bound=o.greedy_bound if greedy_bound is None else greedy_bound,
             lagrangian_iters=o.lagrangian_iters,
             previous=previous,
         )
@@ -145,8 +155,8 @@ class OrderlyPlanner:
             sent_at: Publication time of the plan.
         """
         m = self.model
-        if not m.cfg.phase.orderly_plan:
-            return
+        if not m.cfg.phase.orderly_plan or m.cfg.phase.orderly_fallback:
+            return  # no plan, or the plan only as the market's day-ahead fallback
         days = [first_day + d for d in range(7)]
         margin = 1.0 + m.cfg.orderly.forecast_margin
         loads = np.concatenate(

@@ -43,9 +43,11 @@ from agents.esco import EnergyServiceCompany
 from agents.ev_fleet import EVFleet
 from agents.fund import FundOperator
 from agents.grid_company import GridCompany
+from agents.market_operator import MarketOperator
 from agents.online_payment import OnlinePayment
 from agents.packages import PackageMarket
-from agents.power_plant import PlantFleet
+from agents.power_plant import MarketFleet, PlantFleet
+from agents.retailer import RetailDesk
 from agents.sales_agent import SalesAgent
 from simulation.config import ConfigError
 from simulation.core import CoreModule
@@ -101,6 +103,22 @@ _REGISTRY: list[ModuleSpec] = [
         switch="phase.agency",
     ),
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
+    ModuleSpec(
+        "retail", RetailDesk, enabled=lambda cfg: bool(cfg.phase.market), switch="phase.market"
+    ),
+    ModuleSpec(
+        "market_plants",
+        MarketFleet,
+        enabled=lambda cfg: bool(cfg.phase.market),
+        switch="phase.market",
+    ),
+    ModuleSpec(
+        "market",
+        MarketOperator,
+        enabled=lambda cfg: bool(cfg.phase.market),
+        requires=("retail", "market_plants"),
+        switch="phase.market",
+    ),
     ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
     ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec("fund", FundOperator, enabled=lambda cfg: bool(cfg.phase.fund), switch="phase.fund"),

@@ -37,6 +37,7 @@ from simulation.config import (
     ev,
     fund,
     grid,
+    market,
     output,
     packages,
     park,
@@ -56,6 +57,7 @@ from simulation.config.grid import (
     PeakRegulationConfig,
     PlatformConfig,
 )
+from simulation.config.market import MarketConfig
 from simulation.config.output import OutputConfig
 from simulation.config.packages import PackagesConfig, PaymentConfig
 from simulation.config.park import IndustryConfig, ParkConfig
@@ -78,6 +80,7 @@ __all__ = [
     "FundConfig",
     "GridConfig",
     "IndustryConfig",
+    "MarketConfig",
     "MeasureConfig",
     "OrderlyConfig",
     "OutputConfig",
@@ -141,6 +144,7 @@ class Config:
         fund: The prepayment fund.
         packages: Retail package menus, recommendation and switching.
         payment: Online payment (auto-debit) and its credit effect.
+        market: The wholesale market, retailers and interruptible load (mature phase).
         output: Output options.
     """
 
@@ -163,6 +167,7 @@ class Config:
     fund: FundConfig = field(default_factory=FundConfig)
     packages: PackagesConfig = field(default_factory=PackagesConfig)
     payment: PaymentConfig = field(default_factory=PaymentConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
@@ -260,6 +265,7 @@ GROUP_CHECKS: tuple[Callable[[Any], None], ...] = (
     ev.check,
     fund.check,
     packages.check,
+    market.check,
     output.check,
 )
 

@@ -24,6 +24,11 @@ class PhaseConfig:
             from the modules that are on (see :func:`phase_label`), and
             :func:`check` sets it so.
         orderly_plan: Administrative weekly orderly-use plan for capacity shortages.
+        orderly_fallback: The orderly plan runs only as the fallback of the
+            market (PHASES.md §2.4, ``orderly_plan: fallback``): no weekly plan;
+            only the shortage left after the day-ahead market and interruptible
+            load is planned, at the day-ahead gate (lead τ ≥ ``market.gate_lead_h``).
+            Needs ``orderly_plan`` and ``market``.
         efficiency: Efficiency management (diagnostics, measures, differential prices).
         agency: The electricity-sales agent buys for its members (requires ``plants``).
         plants: Power plants offering two-part bilateral contracts.
@@ -34,10 +39,16 @@ class PhaseConfig:
         packages: Monthly package menus, recommendation and switching (R1–R3).
         online_payment: Bills paid by platform auto-debit (lifts the on-time
             payment record the bank scores).
+        market: The wholesale market: a market operator clearing day-ahead
+            energy with reserve and settling real time, the plants' day-ahead
+            stack and the retailers (PHASES.md §2, rules M2–M6).
+        mlt: Medium- and long-term contracts for difference (rule M1; needs ``market``).
+        interruptible: Paid interruptible load (rules I1–I2; needs ``market``).
     """
 
     name: str = "orderly"
     orderly_plan: bool = True
+    orderly_fallback: bool = False
     efficiency: bool = False
     agency: bool = False
     plants: bool = False
@@ -47,6 +58,10 @@ class PhaseConfig:
     fund: bool = False
     packages: bool = False
     online_payment: bool = False
+
+    market: bool = False
+    mlt: bool = False
+    interruptible: bool = False
 
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9_+-]*$")
@@ -80,7 +95,7 @@ def phase_label(phase: Any) -> str:
     return "mix-" + ("+".join(modules) if modules else "none")
 
 
-def check(cfg: Any) -> None:
+def _check_label(cfg: Any) -> None:
     """Check ``phase.name`` and set it to the label of the switches that are on.
 
     A preset's name is accepted only when the switches are that preset's (a
@@ -104,3 +119,31 @@ def check(cfg: Any) -> None:
     assert _SAFE.match(label), label
     if name != label:
         cfg.phase.name = label
+
+
+def check(cfg: Any) -> None:
+    """Check the ``phase`` group: switches that need others, then the label.
+
+    Args:
+        cfg: The whole composed config.
+
+    Raises:
+        ConfigError: Naming the switch whose requirement is off.
+    """
+    p = cfg.phase
+    for key in ("mlt", "interruptible", "orderly_fallback"):
+        if getattr(p, key) and not p.market:
+            raise ConfigError(f"phase.{key}=true: needs the wholesale market (phase.market=true)")
+    if p.orderly_fallback and not p.orderly_plan:
+        raise ConfigError("phase.orderly_fallback=true: needs phase.orderly_plan=true")
+    if p.market and p.orderly_plan and not p.orderly_fallback:
+        raise ConfigError(
+            "phase.market=true with phase.orderly_plan=true: set phase.orderly_fallback=true "
+            "(the weekly plan and the market would both handle the same shortage)"
+        )
+    if p.market and p.agency:
+        raise ConfigError(
+            "phase.market=true with phase.agency=true: the sales agent trading as a "
+            "retailer is not built yet; switch one of them off"
+        )
+    _check_label(cfg)
