@@ -47,7 +47,6 @@ from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import rankdata
 
 from markets._checks import as_float_array, check_finite, nonnegative_scalar
 
@@ -220,6 +219,8 @@ def score(
         raise ValueError("payment_record must hold values in [0, 1]")
     scale = nonnegative_scalar(growth_scale, "growth_scale", positive=True)
     w = _weights(weights)
+
+    from scipy.stats import rankdata  # scipy.stats costs ~0.5 s to import: only when scoring
 
     mean_kwh = energy.mean(axis=1)
     if n_users == 1:
