@@ -136,13 +136,20 @@ class CoreModule:
         m.datacollector.collect(m)
 
     # ------------------------------------------------------------------ outputs
-    def contract_kpis(self) -> dict[str, float]:
-        """The core's share of the contract KPIs (DESIGN.md "Outputs")."""
+    def _intervals(self) -> dict[str, np.ndarray]:
+        """Every recorded interval field over the days recorded, flattened."""
+        rec = self.model.rec
+        return {k: v[: rec.days_recorded].ravel() for k, v in rec.intervals.items()}
+
+    def contract_kpis(self, iv: dict[str, np.ndarray]) -> dict[str, float]:
+        """The core's share of the contract KPIs (DESIGN.md "Outputs").
+
+        Args:
+            iv: The recorded interval fields (:meth:`_intervals`).
+        """
         m = self.model
         rec = m.rec
-        days = rec.days_recorded
         dt_h = m.interval_h
-        iv = {k: v[:days].ravel() for k, v in rec.intervals.items()}
         pop = m.pop
         served_kwh = float(iv["served_kw"].sum() * dt_h)
         curtailed_kwh = float(iv["curtailed_kw"].sum() * dt_h)
@@ -186,13 +193,11 @@ class CoreModule:
     def kpis(self) -> dict[str, float]:
         """Core KPIs: the contract ones it owns plus energy and platform figures."""
         m = self.model
-        rec = m.rec
-        days = rec.days_recorded
         dt_h = m.interval_h
-        iv = {k: v[:days].ravel() for k, v in rec.intervals.items()}
+        iv = self._intervals()
         shares = self._curtailed_shares()
         eligible = ~m.pop.protected
-        out = self.contract_kpis()
+        out = self.contract_kpis(iv)
         out.update(
             {
                 "energy_demand_kwh": float(iv["demand_kw"].sum() * dt_h),
