@@ -72,6 +72,18 @@ def test_default_run_dir_is_unique_per_process(tmp_path, monkeypatch, capsys):
     assert (run / "kpis.json").is_file()
 
 
+def test_a_mixed_run_is_filed_under_what_it_runs(tmp_path, monkeypatch, capsys):
+    # Started from the orderly preset with the bank switched on: neither preset's
+    # modules, so the run directory and config.json both say mix-orderly_plan+bank.
+    monkeypatch.chdir(tmp_path)
+    cli.main([*SMALL, "phase.bank=true"])
+    capsys.readouterr()
+    assert [d.name for d in (tmp_path / "outputs").iterdir()] == ["mix-orderly_plan+bank"]
+    (run,) = (tmp_path / "outputs" / "mix-orderly_plan+bank").iterdir()
+    config = json.loads((run / "config.json").read_text())
+    assert config["phase"]["name"] == "mix-orderly_plan+bank"
+
+
 @pytest.mark.parametrize("launcher", ["submitit_slurm", "submitit_local", "joblib_bounded"])
 def test_every_launcher_composes(launcher, capsys):
     # before: conf/config.yaml set joblib's n_jobs, which SlurmQueueConf rejects

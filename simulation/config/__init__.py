@@ -177,9 +177,14 @@ def register_configs() -> None:
     The resolver ``${parksim_pid:}`` is this process's id (cached, so a sweep's
     jobs see their launcher's): the default run and sweep directories include
     it, so that runs started in the same second never share a directory.
+    ``${parksim_phase:${phase}}`` is the label of the modules that are on (the
+    preset's name, or ``mix-<modules>``; :func:`simulation.config.phase.phase_label`),
+    so a mixed run's directory is named by what it runs, not by its preset.
     """
     if not OmegaConf.has_resolver("parksim_pid"):
         OmegaConf.register_new_resolver("parksim_pid", os.getpid, use_cache=True)
+    if not OmegaConf.has_resolver("parksim_phase"):
+        OmegaConf.register_new_resolver("parksim_phase", phase.phase_label)
     cs = ConfigStore.instance()
     cs.store(name="parksim_schema", node=Config)
     # hydra/launcher=submitit_slurm|submitit_local: the plugin's schemas with
