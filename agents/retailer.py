@@ -208,6 +208,9 @@ class RetailDesk:
         k = np.minimum(np.searchsorted(cum, position, side="right"), len(self.retailers) - 1)
         model.pop.supplier = (RETAIL_SUPPLIER_BASE + k).astype(np.int64)
         self._bids: dict[int, NDArray[np.float64]] = {}
+        #: Months of each user's own data its current retailer holds.
+        self.own_months = np.zeros(n, dtype=np.int64)
+        self._supplier = model.pop.supplier.copy()
 
     # ------------------------------------------------------------------ bids (M3)
     def make_bids(self, day: int) -> NDArray[np.float64]:
@@ -279,10 +282,35 @@ class RetailDesk:
         self._bids.pop(today.day, None)
 
     def month_close(self, today: Any) -> None:
-        """Post the month's retail bills; set next month's prices."""
-        when = self.model.clock.time_of(today.day, 0)
+        """Post the month's retail bills; set next month's prices; count data months."""
+        m = self.model
+        when = m.clock.time_of(today.day, 0)
         for r in self.retailers:
             r.close_month(when)
+        if m.meter.last is not None and m.meter.last.days > 0:
+            self.own_months += 1
+        moved = m.pop.supplier != self._supplier  # a new retailer starts with no data
+        self.own_months[moved] = 0
+        self._supplier = m.pop.supplier.copy()
+
+    def credit_report_holders(self) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+        """Who sells the bank each user's credit report (PHASES.md, Credit).
+
+        The user's retailer when it is grid-affiliated (retailer 0, the market
+        manager: the grid's 24 months of history) or holds ≥ 12 months of the
+        user's own data (``markets.credit.score`` needs 12–24 months); else
+        the grid company, which holds every user's 24-month history.
+
+        Returns:
+            ``(reportable, holder_account)`` per user: every user is reportable.
+        """
+        m = self.model
+        n = m.pop.n_users
+        holder = np.full(n, int(m.ledger.account("grid")), dtype=np.int64)
+        k = self.retailer_of(np.arange(n))
+        for j, r in enumerate(self.retailers):
+            holder[(k == j) & ((j == 0) | (self.own_months >= 12))] = r.account
+        return np.ones(n, dtype=bool), holder
 
     # ------------------------------------------------------------------ outputs
     def kpis(self) -> dict[str, float]:
