@@ -110,3 +110,19 @@ def test_the_fund_invariant_holds_every_month(run):
     assert {"fund_ledger_cny", "balances_cny", "operator_profit_cny"} <= cols, cols
     residual = months.fund_ledger_cny - months.balances_cny - months.operator_profit_cny
     assert np.allclose(residual, 0.0, atol=1e-6)
+
+
+def test_the_bids_forecast_the_net_load_so_dg_is_not_an_imbalance(run):
+    """A bid without the DG forecast would leave metered − scheduled ≈ −S in sunny hours.
+
+    The retailers bid expected load − DG forecast self-consumption + booked EV,
+    so in the intervals with DG the system imbalance stays a small fraction of
+    the self-consumption S (here < 25 %; without the DG term it would be ≈ 100 %).
+    """
+    _, t = run
+    iv, imb = t["intervals"], t["imbalance"]
+    system = imb.groupby(["day", "interval"]).imbalance_kwh.sum().to_numpy()
+    dg_self = iv.supply_dg_self_kw.to_numpy()
+    sunny = dg_self > 0.05 * iv.served_kw.to_numpy()
+    assert sunny.sum() >= 35  # at least one such hour a day on average
+    assert abs(system[sunny].sum()) < 0.25 * dg_self[sunny].sum()
