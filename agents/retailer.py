@@ -5,17 +5,23 @@ The ``retail`` module (:class:`RetailDesk`) builds one :class:`Retailer` per
 and puts every user with a retailer at the start (``pop.supplier = 2 + k``, in
 contiguous shares ``market.retailer_customer_share`` of the user rows). Each
 day D−1 a retailer bids its customers' forecast net load for day D at the cap
-(rule M3, quantity-only). On day D it pays the day-ahead energy of its
-schedule, its real-time imbalance and its contracts for difference (the
-operator computes them; the retailer posts its own rows), and accrues its
-customers' bills, posted at month close. The grid company stays the wires
+(rule M3, quantity-only: expected load − DG forecast self-consumption + booked
+EV charging). On day D it pays the day-ahead energy of its schedule, its
+real-time imbalance on its metered net load (served − DG self-consumption)
+and its contracts for difference (the operator computes them; the retailer
+posts its own rows), and accrues its customers' bills on their billed load
+(served − DG self-consumption − sub-metered EV charging, as
+``GridCompany.settle``), posted at month close. The EV operator pays it for
+its customers' EV energy (``ev_energy``); the bank buys reports from it
+(:meth:`RetailDesk.credit_report_holders`). The grid company stays the wires
 owner (it charges the network fee on retail customers) and the supplier of
 last resort at the catalog tariff.
 
 The bill is one method, :meth:`Retailer.bill_cny`: a flat price per kWh =
 the retailer's forecast cost (last month's wholesale cost per kWh; the CfD
-strike before it has a month) + margin (rule R1, flat menu). A retail-services
-module may replace it (packages, menus, recommendations).
+strike before it has a month) + margin (rule R1, flat menu). With the
+``packages`` module on, the retailer is a package party instead: the package
+module bills each customer's package monthly to the retailer's account.
 
 References:
     PHASES.md rules M3 and R1 (flat menu), §4 ledger purposes ``da_energy``,
