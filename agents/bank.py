@@ -125,10 +125,12 @@ class Bank(mesa.Agent):
             loan["settled"] = True
             self.outstanding[loan["user"]] = False
 
-    def _holder(self) -> tuple[np.ndarray, int | None]:
+    def _holder(self) -> tuple[np.ndarray, Any]:
         """Which users the data holder can report on, and its ledger account."""
         m = self.model
         n = m.pop.n_users
+        if m.has_module("retail"):  # mature phase: the user's retailer or the grid
+            return m.module("retail").credit_report_holders()
         if self.cfg.data_holder == "grid":
             return np.ones(n, dtype=bool), m.ledger.account("grid")
         agent = m.module("agency")
@@ -158,7 +160,8 @@ class Bank(mesa.Agent):
             report = score(self.history_kwh[rows], self.history_on_time[rows])
             pd_hat[reported] = [cfg.pd_by_grade[str(g)] for g in report.grade]
             fee[reported] = cfg.report_fee_cny
-            m.ledger.post(when, self.account, holder, fee[reported], "credit_report_fee")
+            payee = np.broadcast_to(holder, holder_ok.shape)[rows]  # one holder or per user
+            m.ledger.post(when, self.account, payee, fee[reported], "credit_report_fee")
             self.reports += int(reported.sum())
         args = (amount, cfg.loan_rate, pd_hat, cfg.lgd, cfg.fixed_cost_cny, fee)
         approve = np.asarray(loan_decision(*args).approve, dtype=bool)

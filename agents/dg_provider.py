@@ -26,7 +26,7 @@ company subtracts :attr:`DGProvider.unbilled_kw`); the host pays the
 provider (1 − δ) × its energy price for the self-consumed energy
 (``dg_service_fee``, accrued daily, posted monthly), the export is paid
 daily at the benchmark price by the grid (``dg_export``; ``spot``: at the
-price signal, by the market operator when one is on), O&M is paid monthly
+price signal, by the market operator in its daily settlement when one is on), O&M is paid monthly
 (``dg_om``) and capex at the build (``dg_capex``).
 
 References:
@@ -129,6 +129,8 @@ class DGProvider(mesa.Agent):
             ).reshape(model.n_days, model.ipd)
         #: Today's self-consumed power per user and interval, kW (0 without DG).
         self.self_consumed_kw = np.zeros((n, model.ipd))
+        #: Today's spot export revenue the market operator pays, CNY (spot mode).
+        self.spot_export_cny = 0.0
         self._months = 0
         self._om_cny = 0.0
         self.builds: list[dict[str, Any]] = []
@@ -156,13 +158,33 @@ class DGProvider(mesa.Agent):
             return price_cny_per_kwh(self.model, day)
         return np.full(self.model.ipd, float(self.cfg.export_price_cny_per_kwh))
 
-    def _export_payer(self) -> int:
-        m = self.model
-        if self.cfg.export_mode == "spot":
-            for name in ("market", "operator", "da"):
-                if m.has_module(name):
-                    return int(m.ledger.account("operator"))
-        return int(self.grid_account)
+    def market_pays_export(self) -> bool:
+        """Whether the wholesale operator pays the export (``spot`` with a market on).
+
+        Then the provider does not post ``dg_export`` itself: the operator
+        pays :attr:`spot_export_cny` in its daily settlement
+        (``MarketOperator.settle``) and passes it on in the monthly uplift.
+        """
+        return self.cfg.export_mode == "spot" and self.model.has_module("market")
+
+    def forecast_self_kw(self, day: int, load_kw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Forecast self-consumption of a day per user and interval, kW (for the bids).
+
+        min(generation, the host's expected load) with the plants online on
+        the day and the day's PV profile (the provider's forecast).
+
+        Args:
+            day: Model day.
+            load_kw: Expected load per user and interval, kW.
+
+        Returns:
+            ``(n_users, ipd)`` kW.
+        """
+        kwp = np.where(self.online_day <= day, self.kwp, 0.0)
+        gen = kwp[:, None] * self.profile_of_day(day)[None, :]
+        if self.wind_kw is not None:
+            gen[self.wind_host] += self.wind_kw[day]
+        return np.asarray(np.minimum(gen, np.maximum(load_kw, 0.0)), dtype=np.float64)
 
     def _month_mean_profiles(self) -> NDArray[np.float64]:
         """Mean PV day of each calendar month, kW/kWp, (12 · intervals per day,)."""
@@ -269,6 +291,7 @@ class DGProvider(mesa.Agent):
         m = self.model
         n, ipd = today.served_kw.shape
         self.self_consumed_kw = np.zeros((n, ipd))
+        self.spot_export_cny = 0.0
         on = self.online_day <= today.day
         kwp = np.where(on, self.kwp, 0.0)
         gen_today = np.zeros(ipd)
@@ -310,8 +333,10 @@ class DGProvider(mesa.Agent):
             fee[rows] = res.fee_cny
             m.billing.accrue("dg", self.account, "dg_service_fee", fee)
             export_cny = float(np.sum(res.export_revenue_cny))
-            if export_cny != 0.0:
-                payer, payee = self._export_payer(), self.account
+            if self.market_pays_export():
+                self.spot_export_cny = export_cny
+            elif export_cny != 0.0:
+                payer, payee = int(self.grid_account), self.account
                 if export_cny < 0:  # a negative spot price: the provider pays
                     payer, payee = payee, payer
                 m.ledger.post(

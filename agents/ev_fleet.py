@@ -23,8 +23,9 @@ rows, before dispatch, so the grid company's capacity checks see it. The
 charging is sub-metered: the host's supplier bills the host's own load (the
 grid company subtracts :attr:`EVFleet.unbilled_kw`); the owner pays the
 ``ev_operator`` the energy at the price signal (``ev_charging``) and the
-service fee (``ev_service_fee``), the operator pays the grid for the net
-energy (``ev_energy``) and pays owners for V2G discharge (``v2g_payment``).
+service fee (``ev_service_fee``), the operator pays the host's supplier
+(the grid, or the host's retailer, which bought it in the market) for the
+net energy (``ev_energy``) and pays owners for V2G discharge (``v2g_payment``).
 
 References:
     PHASES.md §2.2 E1 and §3 (service fee [S17], V2G price [S18]).
@@ -220,6 +221,20 @@ class EVFleet(mesa.Agent):
             discharge = np.where(accepted[:, None], discharge, 0.0)
         return DayBookings(day, bookings, owner, shows, accepted, sched.charge_kw, discharge, price)
 
+    def booked_kw(self, day: int) -> NDArray[np.float64]:
+        """Expected EV power booked for a day per user and interval, kW (for the bids).
+
+        The accepted bookings' charging minus V2G discharge, weighted by the
+        show-up probability 1 − ``no_show_prob`` (the retailer does not know
+        who will show); 0 for a day not booked yet.
+        """
+        booked = self.booked.get(day)
+        if booked is None or not len(booked.bookings):
+            return np.zeros((self.model.pop.n_users, self.model.ipd))
+        net = (booked.charge_kw - booked.discharge_kw)[booked.accepted]
+        shows = 1.0 - float(self.cfg.no_show_prob)
+        return np.asarray(shows * self._per_user(net, booked.owner[booked.accepted]))
+
     def _per_user(self, per_booking_kw: NDArray[np.float64], owner: NDArray[np.int64]) -> Any:
         out = np.zeros((self.model.pop.n_users, self.model.ipd))
         np.add.at(out, owner, per_booking_kw)
@@ -283,17 +298,36 @@ class EVFleet(mesa.Agent):
         m.ledger.post(when, users, self.account, energy_cny, "ev_charging")
         m.ledger.post(when, users, self.account, fee_cny, "ev_service_fee")
         m.ledger.post(when, self.account, users, v2g_cny, "v2g_payment")
-        net_cny = float(self.unbilled_kw.sum(axis=0) @ price) * dt
-        if net_cny > 0:
-            m.ledger.post(when, self.account, self.grid_account, net_cny, "ev_energy")
-        elif net_cny < 0:
-            m.ledger.post(when, self.grid_account, self.account, -net_cny, "ev_energy")
+        self._pay_energy(when, self.unbilled_kw @ price * dt)
         t = self.totals
         t["energy_kwh"] += float(charge_kwh.sum())
         t["cost_cny"] += float(energy_cny.sum() + fee_cny.sum())
         t["v2g_kwh"] += float(dis_kwh.sum())
         t["v2g_cny"] += float(v2g_cny.sum())
         today.record_users(ev_kwh=charge_kwh - dis_kwh, ev_cost_cny=energy_cny + fee_cny - v2g_cny)
+
+    def _pay_energy(self, when: Any, net_cny_by_user: NDArray[np.float64]) -> None:
+        """Pay each host's supplier for the net EV energy it bought (``ev_energy``).
+
+        Catalog (and sales-agent) hosts' energy is paid to the grid company;
+        a retailer customer's to its retailer, which bought it in the market
+        (the receipt lowers the retailer's cost per billed kWh).
+        """
+        m = self.model
+        payee = np.full(net_cny_by_user.size, int(self.grid_account), dtype=np.int64)
+        retail = m.module("retail") if m.has_module("retail") else None
+        if retail is not None:
+            k = retail.retailer_of(np.arange(net_cny_by_user.size))
+            for j, r in enumerate(retail.retailers):
+                mine = k == j
+                payee[mine] = r.account
+                r.add_cost(-float(net_cny_by_user[mine].sum()))
+        for acc in np.unique(payee):
+            net_cny = float(net_cny_by_user[payee == acc].sum())
+            if net_cny > 0:
+                m.ledger.post(when, self.account, int(acc), net_cny, "ev_energy")
+            elif net_cny < 0:
+                m.ledger.post(when, int(acc), self.account, -net_cny, "ev_energy")
 
     def collect(self, today: Any) -> None:
         """Count intervals where EV charging pushed the park over its capacity."""

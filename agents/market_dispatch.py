@@ -12,7 +12,8 @@ over capacity calls the interruptible blocks not yet called
 orderly fallback on, a same-day fallback plan; what remains is shed at
 15-minute notice; if even that is not enough, instructed users shed the
 rest of their block (an interruptible block may be smaller than it) at
-15-minute notice.
+15-minute notice. With DG on, the capacity a plan on the gross load
+allows is the import limit plus the DG self-consumption (:func:`dg_relief_kw`).
 
 Common random numbers: the failures are drawn from a copy of the model's
 generator taken when the grid company is built (right after the population),
@@ -41,7 +42,12 @@ from markets._arrays import runs
 if TYPE_CHECKING:
     from agents.interruptible_load import IlDayCall
 
-__all__ = ["day_ahead_fallback_plan", "dispatch_market_day", "replay_orderly_stream"]
+__all__ = [
+    "day_ahead_fallback_plan",
+    "dg_relief_kw",
+    "dispatch_market_day",
+    "replay_orderly_stream",
+]
 
 
 def replay_orderly_stream(grid: Any, n_users: int, ipd: int) -> np.random.Generator:
@@ -64,6 +70,29 @@ def replay_orderly_stream(grid: Any, n_users: int, ipd: int) -> np.random.Genera
     rng = grid.shortage_rng
     rng.standard_normal((n_users, ipd), dtype=np.float32)
     return rng
+
+
+def dg_relief_kw(m: Any, day: int, load_kw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """DG self-consumption that relieves the park's import limit, kW per interval.
+
+    Behind-the-meter DG serves part of the hosts' load, so a plan on the
+    gross load must allow the capacity plus this (0 without the ``dg``
+    module): ``DGProvider.forecast_self_kw`` on the load without sub-metered
+    EV charging (the ``ev`` module's ``demand`` hook has run by dispatch).
+
+    Args:
+        m: The park model.
+        day: Model day.
+        load_kw: Gross load per user and interval, kW.
+
+    Returns:
+        ``(ipd,)`` kW.
+    """
+    if not m.has_module("dg"):
+        return np.zeros(load_kw.shape[1])
+    if m.has_module("ev"):
+        load_kw = np.maximum(load_kw - m.module("ev").unbilled_kw, 0.0)
+    return np.asarray(m.module("dg").forecast_self_kw(day, load_kw).sum(axis=0))
 
 
 def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> dict[str, Any]:
@@ -92,7 +121,7 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
     notice_h = m.cfg.platform.notice_lead_min / 60.0
     capacity = grid.planned_capacity_kw(day)
     lost, known, first = grid.draw_failure(replay_orderly_stream(grid, n, ipd))
-    capacity = np.maximum(capacity - lost, 0.0)
+    capacity = np.maximum(capacity - lost, 0.0) + dg_relief_kw(m, day, demand_kw)
     market = grid.model.module("market")
     inst = market.instructions(day)
     instructed = inst.mask.copy()

@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from agents.cfd_registry import CfdRegistry
 from agents.interruptible_load import IlDayCall, InterruptibleLoad
 from agents.market_day import DayInstructions, MarketDay
-from agents.market_dispatch import day_ahead_fallback_plan
+from agents.market_dispatch import day_ahead_fallback_plan, dg_relief_kw
 from markets.real_time import imbalance_prices, settle
 from markets.reserve_day import co_optimize_day, reserve_requirement_mw
 
@@ -245,12 +245,30 @@ class MarketOperator(mesa.Agent):
         ledger.post(when, plants, self.account, np.maximum(-act, 0.0), "reserve_activation")
         self.totals["reserve"] += float(res.reserve_payment_cny.sum())
         self.totals["activation"] += float(act.sum())
+        self._pay_dg_export(when)
         for call in (res.il, res.rt_il):
             if call is not None and call.payment_cny.any():
                 users = np.flatnonzero(call.payment_cny)
                 ledger.post(when, self.account, users, call.payment_cny[users], "il_event_payment")
                 self.totals["il_cny"] += float(call.payment_cny.sum())
         del self.days[today.day]
+
+    def _pay_dg_export(self, when: Any) -> None:
+        """Pay the DG provider's spot export of the day (``dg.export_mode=spot``).
+
+        The export is energy sold into the market at the day-ahead price; the
+        operator pays it and passes its net on in the monthly uplift (M6).
+        """
+        m = self.model
+        if not m.has_module("dg") or not m.module("dg").market_pays_export():
+            return
+        dg = m.module("dg")
+        cny = float(dg.spot_export_cny)
+        if cny > 0:
+            m.ledger.post(when, self.account, dg.account, cny, "dg_export")
+        elif cny < 0:  # a negative price: the provider pays for its export
+            m.ledger.post(when, dg.account, self.account, -cny, "dg_export")
+        self.totals["dg_export"] = self.totals.get("dg_export", 0.0) + cny
 
     def month_close(self, today: Any) -> None:
         """IL capacity payments, the uplift (rule M6); next month's IL and CfD top-up."""
@@ -322,8 +340,10 @@ class MarketOperator(mesa.Agent):
             uncovered = il_call.uncovered_kw
         fallback = None
         if m.cfg.phase.orderly_fallback and uncovered.any():
+            expected = m.pop.expected_load_kw(m.clock.is_weekend(day))
+            relief = dg_relief_kw(m, day, expected) if m.has_module("dg") else 0.0
             fallback = day_ahead_fallback_plan(
-                m, day, offered.sum(axis=1), uncovered, il_call, sent
+                m, day, offered.sum(axis=1) + relief, uncovered, il_call, sent
             )
         res = MarketDay(
             day=day,

@@ -5,7 +5,10 @@ publishes a monthly menu of four packages priced from its forecast cost
 (:meth:`PackageMarket.menu`, R1):
 
 - ``time_of_use``: p_t = p̂_t + m, p̂_t = the last ``history_days`` days' mean
-  price signal for that hour (:mod:`agents.price_signal`);
+  price signal for that hour (:mod:`agents.price_signal`); a retailer scales
+  p̂ to its own forecast cost per kWh (``Retailer.cost_forecast_cny_per_kwh``:
+  last month's wholesale cost with CfDs, real time and uplift, per billed kWh)
+  on its portfolio's load, so its menu recovers its cost, not the spot level;
 - ``flat``: p = ĉ + m, ĉ = Σ_t L̂_t·p̂_t / Σ_t L̂_t on its customers' last
   month's net load L̂;
 - ``peak_valley``: p·(1.6, 1, 0.4) on the grid's TOU peak and valley hours;
@@ -20,16 +23,23 @@ whose recommendation differs from their package switch with probability
 (1 − ι)·``tariffs.switch_probability(saving, K_pkg, β_rel/C_i)`` (R3),
 effective for the month that starts.
 
-**Billing parties.** Until the wholesale side's ``Retailer`` lands, the only
-billing party is the grid company (:class:`GridParty`, customers
-``supplier == 0``; it bills the catalog tariff in ``GridCompany.settle``).
-Its ``time_of_use`` package at margin 0 *is* the catalog; a customer on
-another package pays the difference between its package bill and the catalog
-bill of its net month curve — a ``retail_bill`` surcharge (user → grid) or a
-``package_rebate`` (grid → user) — posted at month close, so the bill it
-pays is exactly ``tariffs.bill`` of its package. A retailer party needs the
-same four members (``name``, ``account``, ``customers()``, ``margin``) and
-bills the package itself instead of a difference.
+**Billing parties.** With the wholesale market on (``retail`` module), the
+parties are the :class:`agents.retailer.Retailer` s (``name``, ``account``,
+``customers()``, ``margin``): each retailer's customer pays its package bill
+on its net month curve (``tariffs.bill``) directly to its retailer
+(``retail_bill``, through ``simulation.billing`` so the fund sees it; the
+retailer's own daily flat bill is then 0). ``own`` recommends from the
+customer's retailer's menu; ``neutral`` from every retailer's menu, and a
+customer who takes another retailer's package moves to that retailer
+(``pop.supplier``) from the month that starts.
+
+Without a market the only party is the grid company (:class:`GridParty`,
+customers ``supplier == 0``; it bills the catalog tariff in
+``GridCompany.settle``). Its ``time_of_use`` package at margin 0 *is* the
+catalog; a customer on another package pays the difference between its
+package bill and the catalog bill of its net month curve — a ``retail_bill``
+surcharge (user → grid) or a ``package_rebate`` (grid → user) — posted at
+month close, so the bill it pays is exactly ``tariffs.bill`` of its package.
 
 References:
     PHASES.md §2.2 R1–R3 and §3 ([S25], [S31], [S34], [S36]); ``markets.tariffs``.
@@ -95,7 +105,9 @@ def price_menu(
         Package(
             f"{prefix}/time_of_use",
             "time_of_use",
-            price_by_hour_cny_per_kwh=list(np.maximum(cost + margin_cny_per_kwh, 0.0)),
+            price_by_hour_cny_per_kwh=tuple(
+                float(x) for x in np.maximum(cost + margin_cny_per_kwh, 0.0)
+            ),
         ),
         Package(f"{prefix}/flat", "flat", price_cny_per_kwh=flat),
         Package(
@@ -104,8 +116,8 @@ def price_menu(
             peak_price_cny_per_kwh=flat * ratio[0],
             flat_price_cny_per_kwh=flat * ratio[1],
             valley_price_cny_per_kwh=flat * ratio[2],
-            peak_hours=list(peak_hours),
-            valley_hours=list(valley_hours),
+            peak_hours=tuple(peak_hours),
+            valley_hours=tuple(valley_hours),
         ),
         Package(
             f"{prefix}/demand_charge",
@@ -161,7 +173,11 @@ class PackageMarket(mesa.Agent):
         super().__init__(model)
         cfg = model.cfg.packages
         self.cfg = cfg
-        self.parties = [GridParty(model)]
+        #: Whether the parties are the market's retailers (else the grid alone).
+        self.retail = model.has_module("retail")
+        self.parties: list[Any] = (
+            list(model.module("retail").retailers) if self.retail else [GridParty(model)]
+        )
         n = model.pop.n_users
         ipd = model.ipd
         self.hour = (np.arange(ipd) * 24 // ipd).astype(np.intp)
@@ -174,9 +190,13 @@ class PackageMarket(mesa.Agent):
         # The first month's menu: forecast from the expected load and the price signal.
         expected = model.pop.expected_load_kw(weekend=False)
         self.menu: list[Package] = self._menus(expected, price_cny_per_kwh(model, 0))
-        start = f"{self.parties[0].name}/{cfg.initial_package}"
         names = [p.name for p in self.menu]
-        self.current = np.full(n, names.index(start), dtype=np.intp)
+        #: Party index of each menu package (each party publishes len(KINDS)).
+        self.party_of = np.repeat(np.arange(len(self.parties)), len(KINDS))
+        self.current = np.full(n, names.index(f"{self.parties[0].name}/{cfg.initial_package}"))
+        for party in self.parties[1:]:
+            self.current[party.customers()] = names.index(f"{party.name}/{cfg.initial_package}")
+        self.current = self.current.astype(np.intp)
         self.switched_from = np.full(n, -1, dtype=np.intp)
         self.events: list[dict[str, Any]] = []
         self.totals = dict.fromkeys(
@@ -198,9 +218,15 @@ class PackageMarket(mesa.Agent):
             by_hour = np.array([day_kw[self.hour == h].mean() for h in range(24)])
             energy = float(agg.sum()) * dt * 30.4 * ipd / agg.size
             ratio = tuple(float(r) for r in c.peak_flat_valley_ratio)
+            cost = hourly_cost
+            level = getattr(party, "cost_forecast_cny_per_kwh", None)
+            if level is not None and by_hour.sum() > 0:
+                # a retailer: the price signal's shape at its own cost per kWh (CfDs, RT)
+                c_hat = float(hourly_cost @ by_hour / by_hour.sum())
+                cost = hourly_cost * (float(level) / c_hat) if c_hat > 0 else hourly_cost
             menu += price_menu(
                 party.name,
-                hourly_cost,
+                cost,
                 by_hour,
                 float(agg.max()),
                 energy,
@@ -278,8 +304,20 @@ class PackageMarket(mesa.Agent):
         bills: NDArray[np.float64],
         own: NDArray[np.float64],
     ) -> None:
-        """Grid party: post package bill − catalog bill (the grid billed the catalog)."""
+        """Post the month's package bills.
+
+        Retailer parties bill the package itself (``retail_bill`` to the
+        customer's retailer, through ``simulation.billing``); the grid party
+        posts package bill − catalog bill (the grid billed the catalog).
+        """
         m = self.model
+        if self.retail:
+            for party in self.parties:
+                bill = np.where(party.customers(), own, 0.0)
+                owner = f"packages:{party.name}"
+                m.billing.accrue(owner, party.account, "retail_bill", bill)
+                party.billed_cny += m.billing.post(when, owner)
+            return
         party = self.parties[0]
         catalog_index = [p.name for p in self.menu].index(f"{party.name}/time_of_use")
         catalog = self._catalog_bills(curves, hours, bills, catalog_index)
@@ -309,7 +347,9 @@ class PackageMarket(mesa.Agent):
         catalog = Package(
             "catalog",
             "time_of_use",
-            price_by_hour_cny_per_kwh=[float(tariff[self.hour == h].mean()) for h in range(24)],
+            price_by_hour_cny_per_kwh=tuple(
+                float(tariff[self.hour == h].mean()) for h in range(24)
+            ),
         )
         return bills_cny([catalog], curves, m.interval_h, hours)[:, 0]
 
@@ -324,19 +364,19 @@ class PackageMarket(mesa.Agent):
         m = self.model
         c = self.cfg
         names = [p.name for p in self.menu]
-        customers = self.parties[0].customers()
+        customers = np.zeros(m.pop.n_users, dtype=bool)
+        for party in self.parties:
+            customers |= party.customers()
         rows = np.flatnonzero(customers)
         if rows.size == 0:
             return
-        # own menu and neutral coincide while the grid is the only party
-        rec = recommend(
-            self.menu, curves[rows], m.interval_h, hours, [names[k] for k in self.current[rows]]
-        )
-        differs = rec.best_index != self.current[rows]
+        best_index, saving = self._recommend(rows, curves, hours)
+        best = np.asarray(names, dtype=object)[best_index]
+        differs = best_index != self.current[rows]
         monthly_bill = np.maximum(own[rows], 1.0)
         # β_rel/C_i·(saving − K): pass saving and cost relative to the monthly bill
         p = (1.0 - float(c.inertia_prob_per_month)) * switch_probability(
-            rec.saving_cny / monthly_bill,
+            saving / monthly_bill,
             float(c.switching_cost_cny) / monthly_bill,
             float(c.beta_rel),
         )
@@ -346,7 +386,7 @@ class PackageMarket(mesa.Agent):
         payload = np.asarray(
             [
                 json.dumps({"package": str(b), "saving_cny": round(float(s), 2)})
-                for b, s in zip(rec.best[differs], rec.saving_cny[differs], strict=True)
+                for b, s in zip(best[differs], saving[differs], strict=True)
             ],
             dtype=object,
         )
@@ -356,22 +396,25 @@ class PackageMarket(mesa.Agent):
             "market_manager",
             users,
             "package_recommendation",
-            quantity=rec.saving_cny[differs],
+            quantity=saving[differs],
             payload=payload,
             notice=False,
         )
         movers = rows[switch]
         self.switched_from[movers] = self.current[movers]
-        self.current[movers] = rec.best_index[switch]
+        self.current[movers] = best_index[switch]
+        if self.retail:  # a package of another retailer moves the customer to it
+            codes = np.array([party.code for party in self.parties], dtype=np.int64)
+            m.pop.supplier[movers] = codes[self.party_of[self.current[movers]]]
         t = self.totals
         t["recommendations"] += float(differs.sum())
         t["switches"] += float(switch.sum())
-        t["rec_saving"] += float(rec.saving_cny[differs].sum())
+        t["rec_saving"] += float(saving[differs].sum())
         for u, k_from, k_to, s in zip(
             movers,
             self.switched_from[movers],
             self.current[movers],
-            rec.saving_cny[switch],
+            saving[switch],
             strict=True,
         ):
             self.events.append(
@@ -383,6 +426,37 @@ class PackageMarket(mesa.Agent):
                     "saving_cny": float(s),
                 }
             )
+
+    def _recommend(
+        self, rows: NDArray[np.intp], curves: NDArray[np.float64], hours: NDArray[np.intp]
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Each customer's cheapest package (global menu index) and its saving, CNY (R2).
+
+        ``own``: among its party's packages; ``neutral``: among every party's
+        (the two coincide while the grid is the only party).
+        """
+        m = self.model
+        names = [p.name for p in self.menu]
+        best = self.current[rows].copy()
+        saving = np.zeros(rows.size)
+        if self.cfg.recommender == "neutral":
+            groups = [(np.ones(rows.size, dtype=bool), np.arange(len(self.menu)))]
+        else:
+            party = self.party_of[self.current[rows]]
+            groups = [(party == j, np.flatnonzero(self.party_of == j)) for j in np.unique(party)]
+        for sel, pkgs in groups:
+            if not sel.any():
+                continue
+            rec = recommend(
+                [self.menu[k] for k in pkgs],
+                curves[rows[sel]],
+                m.interval_h,
+                hours,
+                [names[k] for k in self.current[rows[sel]]],
+            )
+            best[sel] = pkgs[rec.best_index]
+            saving[sel] = rec.saving_cny
+        return best.astype(np.intp), saving
 
     # ------------------------------------------------------------------ outputs
     def kpis(self) -> dict[str, float]:

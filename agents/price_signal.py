@@ -72,8 +72,12 @@ def user_price_cny_per_kwh(model: Any, day: int) -> NDArray[np.float64]:
     """Each user's retail energy price per interval of a day, CNY/kWh.
 
     Catalog customers (``supplier == 0``) pay the grid tariff; with the
-    ``packages`` module on, each customer's package energy price; other
-    suppliers' customers the price signal.
+    ``packages`` module on, each customer's package energy price; a
+    retailer's customer (``retail`` module on) its retailer's flat price
+    (``Retailer.retail_price_cny_per_kwh``) or package price, plus the grid's
+    network fee it also pays per kWh (``agency.network_fee_cny_per_kwh``) —
+    the all-in price a host avoids per kWh of DG; other suppliers' customers
+    the price signal.
 
     Args:
         model: The park model.
@@ -82,12 +86,21 @@ def user_price_cny_per_kwh(model: Any, day: int) -> NDArray[np.float64]:
     Returns:
         Prices ``(n_users, intervals_per_day)``.
     """
-    if model.has_module("packages"):
-        return np.asarray(model.module("packages").energy_price_cny_per_kwh(day))
     pop = model.pop
-    tariff = np.asarray(model.module("grid").tariff_cny_per_kwh, dtype=np.float64)
-    own = pop.supplier == 0
-    if own.all():
-        return np.broadcast_to(tariff, (pop.n_users, tariff.size))
-    signal = price_cny_per_kwh(model, day)
-    return np.where(own[:, None], tariff[None, :], signal[None, :])
+    retail = model.module("retail") if model.has_module("retail") else None
+    if model.has_module("packages"):
+        out = np.array(model.module("packages").energy_price_cny_per_kwh(day), dtype=np.float64)
+    else:
+        tariff = np.asarray(model.module("grid").tariff_cny_per_kwh, dtype=np.float64)
+        own = pop.supplier == 0
+        if own.all():
+            return np.broadcast_to(tariff, (pop.n_users, tariff.size))
+        signal = price_cny_per_kwh(model, day)
+        out = np.where(own[:, None], tariff[None, :], signal[None, :])
+        if retail is not None:
+            for r in retail.retailers:
+                out[r.customers()] = r.retail_price_cny_per_kwh()
+    if retail is not None:  # a retail customer also avoids the grid's network fee per kWh
+        served_by_retailer = retail.retailer_of(np.arange(pop.n_users)) >= 0
+        out[served_by_retailer] += float(model.cfg.agency.network_fee_cny_per_kwh)
+    return np.asarray(out, dtype=np.float64)

@@ -5,17 +5,23 @@ The ``retail`` module (:class:`RetailDesk`) builds one :class:`Retailer` per
 and puts every user with a retailer at the start (``pop.supplier = 2 + k``, in
 contiguous shares ``market.retailer_customer_share`` of the user rows). Each
 day D−1 a retailer bids its customers' forecast net load for day D at the cap
-(rule M3, quantity-only). On day D it pays the day-ahead energy of its
-schedule, its real-time imbalance and its contracts for difference (the
-operator computes them; the retailer posts its own rows), and accrues its
-customers' bills, posted at month close. The grid company stays the wires
+(rule M3, quantity-only: expected load − DG forecast self-consumption + booked
+EV charging). On day D it pays the day-ahead energy of its schedule, its
+real-time imbalance on its metered net load (served − DG self-consumption)
+and its contracts for difference (the operator computes them; the retailer
+posts its own rows), and accrues its customers' bills on their billed load
+(served − DG self-consumption − sub-metered EV charging, as
+``GridCompany.settle``), posted at month close. The EV operator pays it for
+its customers' EV energy (``ev_energy``); the bank buys reports from it
+(:meth:`RetailDesk.credit_report_holders`). The grid company stays the wires
 owner (it charges the network fee on retail customers) and the supplier of
 last resort at the catalog tariff.
 
 The bill is one method, :meth:`Retailer.bill_cny`: a flat price per kWh =
 the retailer's forecast cost (last month's wholesale cost per kWh; the CfD
-strike before it has a month) + margin (rule R1, flat menu). A retail-services
-module may replace it (packages, menus, recommendations).
+strike before it has a month) + margin (rule R1, flat menu). With the
+``packages`` module on, the retailer is a package party instead: the package
+module bills each customer's package monthly to the retailer's account.
 
 References:
     PHASES.md rules M3 and R1 (flat menu), §4 ledger purposes ``da_energy``,
@@ -72,15 +78,30 @@ class Retailer(mesa.Agent):
         """Which users it supplies."""
         return np.asarray(self.model.pop.supplier == self.code)
 
+    @property
+    def margin(self) -> float:
+        """Its margin m, CNY/kWh (the package party interface of ``agents.packages``)."""
+        return self.margin_cny_per_kwh
+
     def forecast_net_load_kw(self, day: int) -> NDArray[np.float64]:
         """Its customers' forecast net load for a day, kW per interval (rule M3).
 
-        The expected (noise-free) load of each customer for the day type; DG
-        and EV schedules, when a module adds them, change this forecast.
+        The expected (noise-free) load of each customer for the day type,
+        minus the DG provider's forecast self-consumption on it (``dg`` on:
+        :meth:`agents.dg_provider.DGProvider.forecast_self_kw`), plus the EV
+        charging booked for the day (``ev`` on:
+        :meth:`agents.ev_fleet.EVFleet.booked_kw`, expected shows) — the
+        retailer buys the EV energy and the EV operator pays it back.
         """
         m = self.model
         load = m.pop.expected_load_kw(m.clock.is_weekend(day))
-        return np.asarray(load[self.customers()].sum(axis=0), dtype=np.float64)
+        rows = self.customers()
+        net = load[rows].sum(axis=0)
+        if m.has_module("dg"):
+            net = net - m.module("dg").forecast_self_kw(day, load)[rows].sum(axis=0)
+        if m.has_module("ev"):
+            net = net + m.module("ev").booked_kw(day)[rows].sum(axis=0)
+        return np.asarray(net, dtype=np.float64)
 
     # ------------------------------------------------------------------ wholesale
     def pay_wholesale(
@@ -130,20 +151,30 @@ class Retailer(mesa.Agent):
     def bill_cny(self, served_kwh: NDArray[np.float64]) -> NDArray[np.float64]:
         """Each user's retail bill for a day's served energy, CNY (0 for non-customers).
 
-        The one place the retail bill is computed: a retail-services module
-        (packages, menus) replaces this method.
+        The one place the daily retail bill is computed. With the
+        ``packages`` module on the bill is 0 here: the package module bills
+        each customer's package on its month net curve at month close
+        (``retail_bill`` to this retailer's account).
 
         Args:
-            served_kwh: Served energy per user of the day, kWh.
+            served_kwh: Billed (net) energy per user of the day, kWh.
 
         Returns:
             The day's bill per user, CNY.
         """
+        if self.model.has_module("packages"):
+            return np.zeros_like(np.asarray(served_kwh, dtype=float))
         price = self.retail_price_cny_per_kwh()
         return np.where(self.customers(), served_kwh * price, 0.0)
 
     def accrue_bills(self, served_kwh: NDArray[np.float64]) -> None:
-        """Accrue the day's bills (posted by :meth:`close_month`) and count the energy."""
+        """Accrue the day's bills (posted by :meth:`close_month`) and count the energy.
+
+        Args:
+            served_kwh: Billed energy per user of the day: served minus the
+                DG self-consumption and the sub-metered EV charging
+                (:meth:`RetailDesk.billed_kwh`), kWh.
+        """
         mask = self.customers()
         bill = self.bill_cny(served_kwh)
         self.model.billing.accrue(self.owner, self.account, "retail_bill", bill)
@@ -183,6 +214,9 @@ class RetailDesk:
         k = np.minimum(np.searchsorted(cum, position, side="right"), len(self.retailers) - 1)
         model.pop.supplier = (RETAIL_SUPPLIER_BASE + k).astype(np.int64)
         self._bids: dict[int, NDArray[np.float64]] = {}
+        #: Months of each user's own data its current retailer holds.
+        self.own_months = np.zeros(n, dtype=np.int64)
+        self._supplier = model.pop.supplier.copy()
 
     # ------------------------------------------------------------------ bids (M3)
     def make_bids(self, day: int) -> NDArray[np.float64]:
@@ -196,8 +230,32 @@ class RetailDesk:
         return self._bids[day]
 
     def metered_kw(self, served_kw: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Each retailer's metered load ``(retailers, ipd)``, kW."""
+        """Each retailer's metered net load ``(retailers, ipd)``, kW (rule M5).
+
+        The grid-side meter: served minus today's DG self-consumption (the
+        ``dg`` module meters before the market, ``simulation/modules.py``);
+        EV charging stays in (the retailer buys it, the EV operator pays it).
+        """
+        m = self.model
+        if m.has_module("dg"):
+            served_kw = served_kw - m.module("dg").unbilled_kw
         return np.stack([served_kw[r.customers()].sum(axis=0) for r in self.retailers])
+
+    def billed_kwh(self, served_kw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each user's billed energy of the day, kWh: served − DG self − EV sub-meter.
+
+        The same net as ``GridCompany.settle`` bills.
+        """
+        m = self.model
+        for name in ("dg", "ev"):
+            if m.has_module(name):
+                served_kw = served_kw - m.module(name).unbilled_kw
+        return np.asarray(served_kw.sum(axis=1) * m.interval_h, dtype=np.float64)
+
+    def retailer_of(self, users: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Retailer index of each user row (−1 for users without a retailer)."""
+        code = np.asarray(self.model.pop.supplier)[users] - RETAIL_SUPPLIER_BASE
+        return np.where((code >= 0) & (code < len(self.retailers)), code, -1).astype(np.int64)
 
     # ------------------------------------------------------------------ stages
     def start(self, today: Any) -> None:
@@ -216,6 +274,7 @@ class RetailDesk:
         res = op.result_of(today.day)
         when = m.clock.time_of(today.day, m.ipd - 1)
         plants = [p.account for p in m.module("market_plants").plants]
+        billed = self.billed_kwh(today.served_kw)
         for k, r in enumerate(self.retailers):
             r.pay_wholesale(
                 when,
@@ -225,14 +284,39 @@ class RetailDesk:
                 plants,
                 op.account,
             )
-            r.accrue_bills(today.metered.served_kwh)
+            r.accrue_bills(billed)
         self._bids.pop(today.day, None)
 
     def month_close(self, today: Any) -> None:
-        """Post the month's retail bills; set next month's prices."""
-        when = self.model.clock.time_of(today.day, 0)
+        """Post the month's retail bills; set next month's prices; count data months."""
+        m = self.model
+        when = m.clock.time_of(today.day, 0)
         for r in self.retailers:
             r.close_month(when)
+        if m.meter.last is not None and m.meter.last.days > 0:
+            self.own_months += 1
+        moved = m.pop.supplier != self._supplier  # a new retailer starts with no data
+        self.own_months[moved] = 0
+        self._supplier = m.pop.supplier.copy()
+
+    def credit_report_holders(self) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+        """Who sells the bank each user's credit report (PHASES.md, Credit).
+
+        The user's retailer when it is grid-affiliated (retailer 0, the market
+        manager: the grid's 24 months of history) or holds ≥ 12 months of the
+        user's own data (``markets.credit.score`` needs 12–24 months); else
+        the grid company, which holds every user's 24-month history.
+
+        Returns:
+            ``(reportable, holder_account)`` per user: every user is reportable.
+        """
+        m = self.model
+        n = m.pop.n_users
+        holder = np.full(n, int(m.ledger.account("grid")), dtype=np.int64)
+        k = self.retailer_of(np.arange(n))
+        for j, r in enumerate(self.retailers):
+            holder[(k == j) & ((j == 0) | (self.own_months >= 12))] = r.account
+        return np.ones(n, dtype=bool), holder
 
     # ------------------------------------------------------------------ outputs
     def kpis(self) -> dict[str, float]:

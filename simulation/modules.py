@@ -103,6 +103,14 @@ _REGISTRY: list[ModuleSpec] = [
         switch="phase.agency",
     ),
     ModuleSpec("bank", Bank, enabled=lambda cfg: bool(cfg.phase.bank), switch="phase.bank"),
+    # ev and dg come before the market modules: within ``bid`` the EV bookings
+    # of tomorrow exist when the retailers bid (their forecast adds them), and
+    # within ``meter`` the EV charging is cut to what was served and DG's
+    # self-consumption is known before the operator meters the retailers' net
+    # load (served − DG), so the energy book ends with day_ahead = schedule,
+    # real_time = net − schedule and dg_self = DG (docs/mature.md).
+    ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
+    ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec(
         "retail", RetailDesk, enabled=lambda cfg: bool(cfg.phase.market), switch="phase.market"
     ),
@@ -119,8 +127,6 @@ _REGISTRY: list[ModuleSpec] = [
         requires=("retail", "market_plants"),
         switch="phase.market",
     ),
-    ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
-    ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec("fund", FundOperator, enabled=lambda cfg: bool(cfg.phase.fund), switch="phase.fund"),
     ModuleSpec(
         "packages",
