@@ -145,6 +145,17 @@ class Recorder:
         if n_rows > 0:
             yield self._buf_start, {k: self._buf[i, :n_rows] for i, k in enumerate(self.fields)}
 
+    def user_field(self, name: str) -> NDArray[np.float64]:
+        """Every recorded day of one user field, ``(days_recorded, n_users)``.
+
+        Reads the spooled blocks back (for dashboards and small parks); with
+        ``per_day`` off, the one row of run totals.
+        """
+        if not self.per_day:
+            return self.users[name]
+        parts = [block[name] for _, block in self.user_days()]
+        return np.concatenate(parts, axis=0) if parts else np.zeros((0, self.n_users))
+
     def user_totals(self, name: str) -> NDArray[np.float64]:
         """Run total (max for ``peak_kw``) of a user field, per user."""
         return self.totals[name].copy()

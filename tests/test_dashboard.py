@@ -85,7 +85,10 @@ def test_switch_overrides_only_for_moved_known_keys(week: DashboardModel) -> Non
     cfg = week.cfg
     moved = {"platform__enabled": False, "orderly__fairness_weight_cny": 1000.0}
     assert switch_overrides(cfg, moved) == ["platform.enabled=false"]
-    assert switch_overrides(cfg, {"agency__alpha": 0.2, "nonsense": 1}) == []
+    # Keys the config does not have are never emitted; known ones only when moved.
+    assert switch_overrides(cfg, {"no_such__switch": 0.2, "nonsense": 1}) == []
+    assert switch_overrides(cfg, {"agency__alpha": cfg.agency.alpha}) == []
+    assert switch_overrides(cfg, {"agency__alpha": 0.2}) == ["agency.alpha=0.2"]
     off = DashboardModel(days=7, platform__enabled=False, orderly__fairness_weight_cny=0.0)
     assert not off.platform.enabled
     assert off.cfg.orderly.fairness_weight_cny == 0.0

@@ -51,6 +51,8 @@ def test_spooled_rows_and_totals_equal_what_was_recorded(
     np.testing.assert_array_equal(rec.user_totals("served_kwh"), running)
     np.testing.assert_allclose(running, energy.sum(axis=0), rtol=1e-12)
     np.testing.assert_array_equal(rec.user_totals("peak_kw"), peak.max(axis=0))
+    # One field over every recorded day, read back from the spool and the buffer.
+    np.testing.assert_array_equal(rec.user_field("served_kwh"), energy)
     rec.close()
 
 

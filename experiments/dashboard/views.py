@@ -230,7 +230,7 @@ def user_load_figure(model: DashboardModel, user: int) -> Figure:
     top.set_ylabel("kW")
     top.set_title(f"{model.user_label(user)}: day {d} ({today.date:%a %Y-%m-%d})")
     top.legend(loc="upper left", fontsize="small", ncols=2)
-    served = model.rec.users["served_kwh"][:d]
+    served = model.rec.user_field("served_kwh")[:d]
     peers = model.pop.industry == model.pop.industry[user]
     days = np.arange(1, d + 1)
     bottom.plot(days, served[:, user], marker=".", color="k", label="this user")
@@ -297,8 +297,8 @@ def efficiency_table(model: DashboardModel) -> pd.DataFrame:
     if d == 0:
         return pd.DataFrame()
     cfg = model.cfg.efficiency
-    energy = model.rec.users["served_kwh"][:d].sum(axis=0)
-    output = np.maximum(model.rec.users["output_cny"][:d].sum(axis=0), 1e-9)
+    energy = model.rec.user_field("served_kwh")[:d].sum(axis=0)
+    output = np.maximum(model.rec.user_field("output_cny")[:d].sum(axis=0), 1e-9)
     mean_kw = model.profile_sum_kw.sum(axis=0) / max(int(model.profile_days.sum()), 1)
     working = np.asarray(model.pop.working, dtype=bool)
     n_off, n_work = (~working).sum(axis=1), working.sum(axis=1)
@@ -411,7 +411,7 @@ def user_bills_figure(model: DashboardModel, user: int) -> Figure:
         last = dates[-1]
         this_month = (dates.year == last.year) & (dates.month == last.month)
         if not model.closed:
-            accrued = float(model.rec.users["bill_cny"][:d][this_month, user].sum())
+            accrued = float(model.rec.user_field("bill_cny")[:d][this_month, user].sum())
     ax.set_title(f"Bills posted (accruing this month: {accrued / 1e3:,.1f} k CNY)")
     if bills.empty:
         return _empty(fig, ax, "no bill posted yet (bills post at month close)")
