@@ -148,7 +148,7 @@ def headline(args: argparse.Namespace) -> None:
 
 
 def scaling(args: argparse.Namespace) -> None:
-    """The docs/performance.md table: CLI wall time and peak RSS by size and phase."""
+    """The README performance table: CLI wall time and peak RSS by size and phase."""
     sizes = [(200, 24), (1_000, 24), (10_000, 24), (100_000, 24), (10_000, 96)]
     print(f"uptime: {os.popen('uptime').read().strip()}")
     print("| users | intervals/day | phase | wall (s) | peak RSS (MB) | M user-intervals/s |")

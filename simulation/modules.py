@@ -108,7 +108,7 @@ _REGISTRY: list[ModuleSpec] = [
     # within ``meter`` the EV charging is cut to what was served and DG's
     # self-consumption is known before the operator meters the retailers' net
     # load (served − DG), so the energy book ends with day_ahead = schedule,
-    # real_time = net − schedule and dg_self = DG (docs/mature.md).
+    # real_time = net − schedule and dg_self = DG (README, "The mature market").
     ModuleSpec("ev", EVFleet, enabled=lambda cfg: bool(cfg.phase.ev), switch="phase.ev"),
     ModuleSpec("dg", DGProvider, enabled=lambda cfg: bool(cfg.phase.dg), switch="phase.dg"),
     ModuleSpec(
