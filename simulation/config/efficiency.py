@@ -73,7 +73,7 @@ class EfficiencyConfig:
     beta: float = ranged(4.0, lo=0.0, hi=100.0)
     peer_weight: float = ranged(2.0, lo=0.0, hi=100.0)
     consider_prob: float = ranged(0.02, lo=0.0, hi=1.0)
-    consider_prob_report: float = ranged(0.25, lo=0.0, hi=1.0)
+    consider_prob_report: float = ranged(0.10, lo=0.0, hi=1.0)
     demand_charge_cny_per_kw_month: float = ranged(40.0, lo=0.0, hi=1e4)
     surcharges_cny_per_kwh: dict[str, float] = ranged(  # noqa: RUF009
         factory=lambda: {
