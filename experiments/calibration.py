@@ -204,6 +204,18 @@ def loss_per_curtailed(runs: Runs) -> float:
     return _loss_per_curtailed(runs["orderly"])
 
 
+def loss_per_curtailed_no_notice(runs: Runs) -> float:
+    """Loss of load per curtailed kWh without the platform's notice, CNY/kWh.
+
+    Args:
+        runs: Run directories by scenario (uses ``orderly_no_notice``).
+
+    Returns:
+        ``loss_of_load_cost_cny / energy_curtailed_kwh``.
+    """
+    return _loss_per_curtailed(runs["orderly_no_notice"])
+
+
 def notice_loss_ratio(runs: Runs) -> float:
     """Loss per curtailed kWh with the platform's week of notice ÷ without it.
 
@@ -381,6 +393,7 @@ FIGURES: dict[str, Callable[[Runs], float]] = {
     "efficiency_adoption_share_12m": adoption_share_12m,
     "efficiency_median_payback_yr": median_payback_yr,
     "orderly_loss_per_curtailed_cny_per_kwh": loss_per_curtailed,
+    "orderly_no_notice_loss_per_curtailed_cny_per_kwh": loss_per_curtailed_no_notice,
     "orderly_notice_loss_ratio": notice_loss_ratio,
     "agency_member_saving_share": member_saving_share,
     "agency_load_factor_gain": load_factor_gain,
