@@ -121,15 +121,17 @@ class Config:
     """Root configuration of one parksim run (the contract keys are top level).
 
     Attributes:
-        seed: Seed of the model's single random generator.
+        seed: Seed of the model's single random generator. (assumption: run setting)
         start_date: First simulated day, an ISO 8601 date (``2025-01-06``, or the
             basic form ``20250106``); normalised to ``YYYY-MM-DD`` by
             :func:`validate`. The whole horizon must lie in
-            ``FIRST_DATE``..``LAST_DATE`` (1900-01-01..2200-12-31).
+            ``FIRST_DATE``..``LAST_DATE`` (1900-01-01..2200-12-31). (assumption: run setting)
         days: Number of simulated days (one Mesa step per day); with
             ``park.n_users`` and ``intervals_per_day`` bounded by ``MAX_CELLS``.
+            (assumption: run setting)
         intervals_per_day: Intervals per day; a multiple of 24 dividing 1440 (24, 96, ...).
-        progress: Show a progress bar over days (only on a terminal).
+            (assumption: run setting)
+        progress: Show a progress bar over days (only on a terminal). (assumption: run setting)
         phase: Module switches.
         park: Population.
         grid: Grid company.

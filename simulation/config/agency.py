@@ -29,27 +29,36 @@ class AgencyConfig:
         agent_type: ``grid`` (forecasts from the grid company's load history;
             seed §3: the grid's natural advantage) or ``independent`` (declared
             energy and the industry shape until it has a month of its own data).
+            (source: PHASES.md §3 (grid's natural advantage))
         grid_data_sharing: The independent agent gets the grid's history
-            (counterfactual of research question 3; A).
-        alpha: Share α of the members' benefit the agent retains (A).
+            (counterfactual of research question 3; A). (assumption)
+        alpha: Share α of the members' benefit the agent retains (A). (assumption)
         alpha_policy: ``fixed`` or ``hill_climb`` (S2: every ``alpha_review_months``
-            α moves by ``alpha_step`` in the direction that raised profit; A).
-        alpha_step: Step of the hill climb.
-        alpha_max: Upper bound of α under the hill climb.
-        alpha_review_months: Months between hill-climb moves.
+            α moves by ``alpha_step`` in the direction that raised profit; A). (assumption)
+        alpha_step: Step of the hill climb. (assumption)
+        alpha_max: Upper bound of α under the hill climb. (assumption)
+        alpha_review_months: Months between hill-climb moves. (assumption)
         f2_headroom_share: h in f2 = min(f2_cap, (1 + h)·F̂1/Q_c) (S1; A).
+            (assumption: about 2σ of the forecast price error)
         allocation_rule: ``coincident_peak`` (DESIGN), ``shapley`` or ``pro_rata_energy``.
+            (source: DESIGN.md)
         shapley_permutations: Sampled permutations for Shapley values of large parks.
+            (assumption: run setting)
         contract_term_months: Membership term, months (1-year contracts [S30]).
+            (source: 1-year retail contracts [S30])
         review: ``contract_end`` (members review at the end of their term) or
-            ``monthly``.
+            ``monthly``. (source: [S30])
         inertia_prob_per_month: ι, probability a user does not even evaluate
-            (Power TAC inertia 0.8 [S25]).
+            (Power TAC inertia 0.8 [S25]). (source: Power TAC inertia 0.8 [S25])
         beta_rel: Logit slope on the relative saving (A; inertia evidence [S26]).
+            (assumption: inertia evidence [S26])
         saving_hurdle_share: κ, relative saving needed for even odds (A).
+            (assumption: inertia evidence [S26])
         switching_cost_cny: K_sw, one-off cost of switching supplier, CNY (A).
+            (assumption: inertia evidence [S26])
         demand_margin_share: P_c = (1 + margin)·max L̂ (A; matches the 105 % rule).
-        service_cost_cny_per_member_month: c_srv, the agent's cost per member, CNY (A).
+            (assumption: matches the 105 % rule [S7])
+        service_cost_cny_per_member_month: c_srv, the agent's cost per member, CNY (A). (assumption)
         network_fee_cny_per_kwh: n_fee, wires and funds paid to the grid by
             members, CNY/kWh. Calibrated, not free: under the 2015 reform
             (Zhongfa [2015] No. 9) market users pay the same transmission and
@@ -58,16 +67,20 @@ class AgencyConfig:
             the grid's purchase cost (0.45) ≈ 0.27. With PHASES.md's plain 0.20
             members saved 11 % against the catalog; with 0.27 about 3 %, the
             upper end of Guangdong's 1–3 % evidence [S31].
+            (source: calibrated to the 1–3 % members' saving of [S31])
         penalty_pass_through: Deviation penalties are part of F1 (else the agent bears them).
-        curtailment_exempt: Orderly-plan curtailment is exempt from deviation (A).
-        forecast_history_days: Days of metered load behind a forecast (A).
-        declared_sigma_share: σ of declared-energy errors of new members (A).
+            (assumption)
+        curtailment_exempt: Orderly-plan curtailment is exempt from deviation (A). (assumption)
+        forecast_history_days: Days of metered load behind a forecast (A). (assumption)
+        declared_sigma_share: σ of declared-energy errors of new members (A). (assumption)
         deviation_tolerance_share: θ, band around contracted energy [S1, S5, S6, S2].
+            (source: [S1, S5, S6, S2])
         deviation_penalty_share: k, penalty per deviating kWh as a share of b [S5, S2, S1, S4].
+            (source: [S5, S2, S1, S4])
         overrun_threshold_share: Contracted peak share above which demand is
-            charged ``overrun_factor`` times [S7].
-        overrun_factor: Demand-charge multiple above the threshold [S7].
-        apply_prob_per_month: B1, probability an eligible user applies for a loan (A).
+            charged ``overrun_factor`` times [S7]. (source: [S7])
+        overrun_factor: Demand-charge multiple above the threshold [S7]. (source: [S7])
+        apply_prob_per_month: B1, probability an eligible user applies for a loan (A). (assumption)
     """
 
     agent_type: str = "grid"
@@ -105,17 +118,19 @@ class PlantsConfig:
     """Power plants offering two-part bilateral contracts (rule P1).
 
     Attributes:
-        names: One name per plant.
+        names: One name per plant. (assumption)
         capacity_share_of_peak: Plant capacity as a share of the park's forecast
-            peak (a plant can serve the agent only if capacity ≥ P_c; A).
+            peak (a plant can serve the agent only if capacity ≥ P_c; A). (assumption)
         capacity_cost_cny_per_kw_month: c_cap, fixed cost per kW·month
             (coal fixed-cost standard 330 CNY/kW·yr / 12).
+            (source: coal fixed-cost standard 330 CNY/kW·yr)
         variable_cost_cny_per_kwh: c_var per plant, CNY/kWh (A, calibrated so
             p̄(LF 0.6) ≈ the grid's purchase cost).
-        markup_init: Initial markup μ (A; ASSUME bids marginal cost [S27]).
-        markup_step: Monthly markup step: + after winning, − after losing (A).
-        markup_max: Upper bound of μ (A).
-        strategy: Offer strategy by name (``adaptive_markup`` or ``marginal_cost``).
+            (assumption: calibrated to the grid purchase cost 0.45)
+        markup_init: Initial markup μ (A; ASSUME bids marginal cost [S27]). (assumption)
+        markup_step: Monthly markup step: + after winning, − after losing (A). (assumption)
+        markup_max: Upper bound of μ (A). (assumption)
+        strategy: Offer strategy by name (``adaptive_markup`` or ``marginal_cost``). (assumption)
     """
 
     names: list[str] = field(default_factory=lambda: ["coal_a", "coal_b", "coal_c"])
@@ -138,25 +153,26 @@ class BankConfig:
 
     Attributes:
         use_reports: Buy a credit report per application (else pooled PD).
+            (assumption: module switch)
         data_holder: Who sells the reports: ``grid`` (24 months of every user's
             history) or ``agent`` (the sales agent: only members with at least
-            12 months of its own data; others get the pooled PD).
-        loan_max_cny: Largest loan, CNY (Ningxia 电e贷 [S19]).
-        loan_term_months: Term, months [S19].
-        loan_rate: Interest over the term [S19].
-        min_history_months: Eligibility: months of consumption history [S19].
-        min_bills_cny: Eligibility: bills over the last 24 months, CNY [S19].
-        bill_multiple: Loan asked = min(loan_max, multiple × mean monthly bill) (A).
+            12 months of its own data; others get the pooled PD). (assumption)
+        loan_max_cny: Largest loan, CNY (Ningxia 电e贷 [S19]). (source: Ningxia 电e贷 [S19])
+        loan_term_months: Term, months [S19]. (source: [S19])
+        loan_rate: Interest over the term [S19]. (source: [S19])
+        min_history_months: Eligibility: months of consumption history [S19]. (source: [S19])
+        min_bills_cny: Eligibility: bills over the last 24 months, CNY [S19]. (source: [S19])
+        bill_multiple: Loan asked = min(loan_max, multiple × mean monthly bill) (A). (assumption)
         pd_by_grade: Default probability per grade (A, calibrated to small-firm
-            NPL 3–3.6 % [S20]).
-        pooled_pd: PD without a report (small-firm NPL 3.56 % [S20]).
-        pd_noise_sigma: σ of the log-normal individual PD deviation (A).
-        lgd: Loss given default (A).
-        report_fee_cny: Price of one credit report, CNY (A).
-        fixed_cost_cny: Handling cost per loan, CNY (A).
-        on_time_share_mean: Mean on-time payment share of users' pre-history (A).
+            NPL 3–3.6 % [S20]). (assumption: calibrated to small-firm NPL 3–3.6 % [S20])
+        pooled_pd: PD without a report (small-firm NPL 3.56 % [S20]). (source: [S20])
+        pd_noise_sigma: σ of the log-normal individual PD deviation (A). (assumption)
+        lgd: Loss given default (A). (assumption)
+        report_fee_cny: Price of one credit report, CNY (A). (assumption)
+        fixed_cost_cny: Handling cost per loan, CNY (A). (assumption)
+        on_time_share_mean: Mean on-time payment share of users' pre-history (A). (assumption)
         history_growth_sigma: σ of users' annual consumption growth in the
-            pre-history (A).
+            pre-history (A). (assumption)
     """
 
     use_reports: bool = True

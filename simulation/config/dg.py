@@ -21,36 +21,41 @@ class DgConfig:
     """DG providers building PV on hosts' roofs (PHASES.md D1–D2).
 
     Attributes:
-        latitude_deg: Park latitude, degrees north (Nanjing, Jiangsu; A).
-        longitude_deg: Park longitude, degrees east (Nanjing; A).
-        tilt_deg: Roof module tilt, degrees (A).
+        latitude_deg: Park latitude, degrees north (Nanjing, Jiangsu; A). (assumption: Nanjing)
+        longitude_deg: Park longitude, degrees east (Nanjing; A). (assumption: Nanjing)
+        tilt_deg: Roof module tilt, degrees (A). (assumption)
         azimuth_deg: Module azimuth, degrees clockwise from north (180 = south; A).
-        yield_kwh_per_kwp: Annual PV yield, kWh/kWp·yr (Jiangsu 1063 [S11]).
+            (assumption: south facing)
+        yield_kwh_per_kwp: Annual PV yield, kWh/kWp·yr (Jiangsu 1063 [S11]). (source: [S11], [S12])
         daily_clearness: Dim days by a Beta clearness factor drawn from the
-            model's generator (else clear sky every day; A).
-        clearness_mean: Mean daily clearness factor (A).
-        clearness_concentration: Beta concentration of the clearness (A).
+            model's generator (else clear sky every day; A). (assumption)
+        clearness_mean: Mean daily clearness factor (A). (assumption)
+        clearness_concentration: Beta concentration of the clearness (A). (assumption)
         export_mode: ``benchmark`` (surplus paid the coal benchmark by the grid
             [S15]) or ``spot`` (paid the price signal: the day-ahead price when
-            a market is on, else the catalog tariff [S14]).
+            a market is on, else the catalog tariff [S14]). (assumption)
         export_price_cny_per_kwh: Benchmark export price, CNY/kWh (coal benchmark [S11]).
+            (source: coal benchmark [S11])
         discount_share: δ, the host's discount on its energy price (A; typical 10–20 %).
-        capex_cny_per_w: Investment, CNY per W peak (A).
-        om_cny_per_w_yr: O&M, CNY per W peak per year (A).
+            (assumption)
+        capex_cny_per_w: Investment, CNY per W peak (A). (assumption)
+        om_cny_per_w_yr: O&M, CNY per W peak per year (A). (assumption)
         max_payback_yr: Largest simple payback built, years (C&I rooftop 5–6 yr [S13]).
-        min_self_consumption_share: Smallest self-consumption share S/G built [S14].
-        roof_kwp_per_contracted_kw: Roof limit kWp_max per contracted kW (A).
-        size_shares: Candidate sizes as shares of kWp_max (D2; A).
-        lifetime_yr: PV lifetime, years [S37].
-        discount_rate: Provider's discount rate per year (A).
-        online_delay_days: Days from the decision to operation (3 months; A).
-        review_months: Months between sizing rounds (quarterly, D2).
+            (source: [S13])
+        min_self_consumption_share: Smallest self-consumption share S/G built [S14]. (source: [S14])
+        roof_kwp_per_contracted_kw: Roof limit kWp_max per contracted kW (A). (assumption)
+        size_shares: Candidate sizes as shares of kWp_max (D2; A). (assumption)
+        lifetime_yr: PV lifetime, years [S37]. (source: [S37])
+        discount_rate: Provider's discount rate per year (A). (assumption)
+        online_delay_days: Days from the decision to operation (3 months; A). (assumption)
+        review_months: Months between sizing rounds (quarterly, D2). (assumption)
         capacity_cap_share: Cap on the park's total DG as a share of all roofs'
-            kWp_max (research question 7; 1 = no cap).
+            kWp_max (research question 7; 1 = no cap). (assumption)
         wind_turbines: Number of wind turbines (0 = none), attached to the
-            host with the largest contracted capacity (A).
+            host with the largest contracted capacity (A). (assumption)
         wind_turbine_type: A windpowerlib turbine type with a shipped power curve.
-        wind_mean_speed_m_per_s: Mean hub-height wind speed, m/s (A).
+            (assumption: windpowerlib turbine library)
+        wind_mean_speed_m_per_s: Mean hub-height wind speed, m/s (A). (assumption)
     """
 
     latitude_deg: float = ranged(32.06, lo=-90.0, hi=90.0)

@@ -22,22 +22,24 @@ class EvConfig:
     Attributes:
         mode: ``managed`` (cheapest intervals under the park's headroom, or
             rejected), ``unmanaged`` (full power from arrival; the
-            counterfactual) or ``v2g`` (managed plus discharge at peak prices).
-        bookings_per_user_day: Mean bookings per user and day, Poisson (A).
-        energy_min_kwh: Lower bound of a booking's battery energy, kWh (U(20, 60); A).
-        energy_max_kwh: Upper bound, kWh (A).
-        pmax_kw_choices: Charger powers drawn uniformly, kW (A).
-        arrival_h_min: Earliest arrival hour (A).
-        arrival_h_max: Latest arrival hour (A).
-        dwell_h_min: Shortest parking time, h (A).
-        dwell_h_max: Longest parking time, h (A).
-        eta: Charging efficiency (A).
-        no_show_prob: Probability a booked vehicle does not come (A).
+            counterfactual) or ``v2g`` (managed plus discharge at peak prices). (assumption)
+        bookings_per_user_day: Mean bookings per user and day, Poisson (A). (assumption)
+        energy_min_kwh: Lower bound of a booking's battery energy, kWh (U(20, 60); A). (assumption)
+        energy_max_kwh: Upper bound, kWh (A). (assumption)
+        pmax_kw_choices: Charger powers drawn uniformly, kW (A). (assumption)
+        arrival_h_min: Earliest arrival hour (A). (assumption)
+        arrival_h_max: Latest arrival hour (A). (assumption)
+        dwell_h_min: Shortest parking time, h (A). (assumption)
+        dwell_h_max: Longest parking time, h (A). (assumption)
+        eta: Charging efficiency (A). (assumption)
+        no_show_prob: Probability a booked vehicle does not come (A). (assumption)
         service_fee_cny_per_kwh: Service fee on top of energy, CNY/kWh [S17].
+            (source: Beijing 0.8, Chaozhou 1.0 [S17])
         v2g_price_cny_per_kwh: Paid for V2G discharge, CNY/kWh (Jiangsu [S18]).
-        degradation_cny_per_kwh: Battery wear per kWh cycled (A).
-        v2g_max_share: Largest discharge as a share of a booking's energy (A).
-        forecast_margin_share: Headroom = capacity − (1 + margin)·forecast load (A).
+            (source: Jiangsu V2G [S18])
+        degradation_cny_per_kwh: Battery wear per kWh cycled (A). (assumption)
+        v2g_max_share: Largest discharge as a share of a booking's energy (A). (assumption)
+        forecast_margin_share: Headroom = capacity − (1 + margin)·forecast load (A). (assumption)
     """
 
     mode: str = "managed"

@@ -19,17 +19,19 @@ class FundConfig:
 
     Attributes:
         return_mean_annual: Mean annual investment return (money-market funds
-            1.2–2.3 % [S21]).
-        return_std_annual: Standard deviation of the annual return [S21].
-        user_share: ρ, share of a positive return paid to users (A).
+            1.2–2.3 % [S21]). (source: money-market fund yields [S21])
+        return_std_annual: Standard deviation of the annual return [S21]. (source: [S21])
+        user_share: ρ, share of a positive return paid to users (A). (assumption)
         liquidity_floor: κ, liquid reserve = κ·Σ expected monthly bills (A, Basel LCR analogy).
-        target_months: Months of expected bills a participant holds (A).
-        opp_rate_cash_rich: Opportunity rate of cash-rich users, per year (A).
+            (assumption: Basel LCR analogy)
+        target_months: Months of expected bills a participant holds (A). (assumption)
+        opp_rate_cash_rich: Opportunity rate of cash-rich users, per year (A). (assumption)
         opp_rate_other: Opportunity rate of the others, per year (2023 SME loan rate [S20]).
-        cash_rich_share: Share of users that are cash rich (A).
-        convenience_annual: Convenience value v of prepaying, per year (A).
+            (source: small-firm loan rate [S20])
+        cash_rich_share: Share of users that are cash rich (A). (assumption)
+        convenience_annual: Convenience value v of prepaying, per year (A). (assumption)
         profit_payout_month: Calendar month in which the operator's profit goes
-            to the grid company (yearly; A).
+            to the grid company (yearly; A). (assumption)
     """
 
     return_mean_annual: float = ranged(0.018, lo=-1.0, hi=1.0)

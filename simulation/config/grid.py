@@ -26,13 +26,13 @@ class PeakRegulationConfig:
     """Planned capacity shortage from peak-regulation limits (known a week ahead).
 
     Attributes:
-        enabled: Whether peak-regulation shortages occur.
+        enabled: Whether peak-regulation shortages occur. (assumption: module switch)
         shortage_fraction: Capacity = (1 − fraction) × forecast unconstrained
-            weekday peak, kW, during the shortage hours.
-        weekdays: Days of the week with shortages (0 = Monday).
-        months: Months with shortages (1–12); empty means every month.
-        start_h: First shortage hour of the day.
-        end_h: Hour at which the shortage ends (exclusive).
+            weekday peak, kW, during the shortage hours. (assumption)
+        weekdays: Days of the week with shortages (0 = Monday). (assumption)
+        months: Months with shortages (1–12); empty means every month. (assumption)
+        start_h: First shortage hour of the day. (assumption: midday peak)
+        end_h: Hour at which the shortage ends (exclusive). (assumption: midday peak)
     """
 
     enabled: bool = True
@@ -48,11 +48,11 @@ class FailureConfig:
     """Random equipment failures that cut capacity on the day they are discovered.
 
     Attributes:
-        prob_per_day: Probability that a failure happens on a given day.
-        depth_fraction: Capacity lost, as a share of the forecast weekday peak.
-        duration_h: Duration of the outage, h.
+        prob_per_day: Probability that a failure happens on a given day. (assumption)
+        depth_fraction: Capacity lost, as a share of the forecast weekday peak. (assumption)
+        duration_h: Duration of the outage, h. (assumption)
         same_day_notice_prob: Probability the failure is known at 00:00 of the day
-            (notice = hours until it starts); otherwise only a 15-minute notice.
+            (notice = hours until it starts); otherwise only a 15-minute notice. (assumption)
     """
 
     prob_per_day: float = ranged(0.05, lo=0.0, hi=1.0)
@@ -67,11 +67,15 @@ class GridConfig:
 
     Attributes:
         capacity_margin: Supply capacity outside shortages = forecast peak × (1 + margin).
+            (assumption)
         tariff_cny_per_kwh_by_hour: Catalog time-of-use tariff, 24 hourly prices, CNY/kWh.
+            (source: DESIGN.md (provincial TOU catalogue, 0.35/0.65/1.05))
         purchase_cny_per_kwh: Grid company's average purchase (generation) cost, CNY/kWh.
+            (source: coal benchmark range [S11])
         emission_tco2_per_mwh: Grid emission factor, tCO2/MWh.
-        compliance_prob: Probability a user follows a curtailment instruction.
-        penalty_cny_per_kwh: Penalty per kWh of an ignored curtailment instruction.
+            (source: MEE national grid factor 0.5703 (2022))
+        compliance_prob: Probability a user follows a curtailment instruction. (assumption)
+        penalty_cny_per_kwh: Penalty per kWh of an ignored curtailment instruction. (assumption)
         peak_regulation: Planned shortages.
         failures: Unplanned equipment failures.
     """
@@ -98,20 +102,24 @@ class OrderlyConfig:
         method: ``auto`` (up to ``milp_max_users``: the greedy with its bound, and
             the MILP only when the greedy's gap exceeds 0.5 %, reusing last week's
             plan when its inputs are unchanged; the greedy above), ``hybrid``,
-            ``milp`` or ``greedy``.
+            ``milp`` or ``greedy``. (assumption: run setting)
         milp_max_users: Largest park that may be solved by the MILP under ``auto``.
-        time_limit_s: HiGHS time limit per weekly plan, s.
-        mip_rel_gap: HiGHS relative MIP gap.
-        fairness_weight_cny: λ, CNY per unit of the largest cumulative curtailed share.
-        max_hours_per_week: Cap on each user's curtailed hours per week.
-        max_calls_per_week: Cap on each user's curtailment calls per week.
-        min_duration_h: Minimum curtailment duration, h.
-        forecast_margin: The plan covers forecast load × (1 + margin).
+            (assumption: run setting)
+        time_limit_s: HiGHS time limit per weekly plan, s. (assumption: run setting)
+        mip_rel_gap: HiGHS relative MIP gap. (assumption: run setting)
+        fairness_weight_cny: λ, CNY per unit of the largest cumulative curtailed share. (assumption)
+        max_hours_per_week: Cap on each user's curtailed hours per week. (assumption)
+        max_calls_per_week: Cap on each user's curtailment calls per week. (assumption)
+        min_duration_h: Minimum curtailment duration, h. (assumption)
+        forecast_margin: The plan covers forecast load × (1 + margin). (assumption)
         greedy_bound: Lower bound reported for the greedy plan: ``auto`` (LP
             relaxation when small, else Lagrangian), ``lp`` or ``lagrangian``.
+            (assumption: run setting)
         lagrangian_iters: Subgradient iterations of the Lagrangian bound and the
             price-guided greedy passes (fewer: faster, slightly worse plans).
+            (assumption: run setting)
         unserved_penalty_cny_per_kwh: Penalty on deficit the plan leaves uncovered.
+            (assumption: run setting)
     """
 
     method: str = "auto"
@@ -134,10 +142,11 @@ class PlatformConfig:
 
     Attributes:
         enabled: Publish the plan and reminders; when false users get only the
-            15-minute notice.
+            15-minute notice. (assumption: module switch)
         plan_lead_days: Days between the plan's publication and the planned week.
-        reminder_lead_h: Reminder lead time, h.
-        notice_lead_min: Final notice lead time, minutes.
+            (source: DESIGN.md (weekly orderly plan))
+        reminder_lead_h: Reminder lead time, h. (source: DESIGN.md)
+        notice_lead_min: Final notice lead time, minutes. (source: DESIGN.md (15-minute notice))
     """
 
     enabled: bool = True

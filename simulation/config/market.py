@@ -26,43 +26,51 @@ class MarketConfig:
 
     Attributes:
         price_cap_cny_per_mwh: Day-ahead price cap, CNY/MWh (Shanxi 0–1500 [S8]).
+            (source: Shanxi 0–1500 [S8])
         price_floor_cny_per_mwh: Day-ahead price floor, CNY/MWh (0 in most
-            provinces; Shandong allows negative prices [S9]).
+            provinces; Shandong allows negative prices [S9]). (source: [S9])
         gate_lead_h: Hours before the delivery day at which the day-ahead results
             (prices, schedules, interruptible calls, the fallback plan) are
             published; the fallback plan's lead τ is at least this (A; 12 h as in
-            PHASES.md M4).
-        time_limit_s: HiGHS time limit of one day's clearing LP, s (A).
-        plant_names: Names of the day-ahead stack's units (ledger ``plant:<name>``).
+            PHASES.md M4). (assumption)
+        time_limit_s: HiGHS time limit of one day's clearing LP, s (A). (assumption: run setting)
+        plant_names: Names of the day-ahead stack's units (ledger ``plant:<name>``). (assumption)
         plant_var_cost_cny_per_kwh: c_var per unit, CNY/kWh (A: coal base to gas peaker).
+            (assumption: coal base to gas peaker)
         plant_capacity_share_of_peak: Unit capacity as a share of the forecast
-            park peak (A).
+            park peak (A). (assumption)
         plant_markup: μ_g of the day-ahead offer 1000·c_var·(1 + μ) CNY/MWh (A;
-            ASSUME bids marginal cost [S27]).
-        reserve_offer_cny_per_mw_h: Reserve offer, CNY per MW·h (A).
-        reserve_cap_share: Reserve limit (ramp) as a share of unit capacity (A).
+            ASSUME bids marginal cost [S27]). (assumption)
+        reserve_offer_cny_per_mw_h: Reserve offer, CNY per MW·h (A). (assumption)
+        reserve_cap_share: Reserve limit (ramp) as a share of unit capacity (A). (assumption)
         reserve_load_share: Reserve requirement share of load (WECC BAL-002 [S24]).
+            (source: WECC BAL-002 [S24])
         reserve_gen_share: Reserve requirement share of DG output (WECC BAL-002 [S24]).
+            (source: [S24])
         reserve_contingency_mw: Most severe single contingency, MW (WECC BAL-002 [S24]).
-        rt_mode: Imbalance pricing, ``single`` or ``dual`` (A).
+            (source: [S24])
+        rt_mode: Imbalance pricing, ``single`` or ``dual`` (A). (assumption)
         rt_premium_share_of_da: Up and down regulation premia as a share of the
-            day-ahead price (A).
+            day-ahead price (A). (assumption)
         mlt_annual_share: Share of the forecast load contracted as annual CfDs [S10].
-        mlt_total_share: Share after the monthly top-up [S10].
+            (source: [S10])
+        mlt_total_share: Share after the monthly top-up [S10]. (source: [S10])
         mlt_strike_cny_per_kwh: CfD strike price, CNY/kWh (Jiangsu coal benchmark [S11]).
-        retailers: Retailer names; the first is the grid-affiliated "market manager".
+            (source: Jiangsu coal benchmark [S11])
+        retailers: Retailer names; the first is the grid-affiliated "market manager". (assumption)
         retailer_customer_share: Share of the users each retailer serves at the start (A).
+            (assumption)
         retail_margin_cny_per_kwh: m of the flat retail price ĉ + m, CNY/kWh
-            (A; market prices about 1.3 points below regulated [S31]).
+            (A; market prices about 1.3 points below regulated [S31]). (assumption: [S31])
         il_target_share_of_peak: Interruptible capacity procured, share of the
-            forecast park peak (Shandong 3 % [S23]).
-        il_bid_cap_cny_per_kw_event: Highest accepted bid, CNY per kW·event [S23].
-        il_block_max_share: Largest block, share of the user's peak [S23].
-        il_block_min_kw: Smallest block, kW [S23].
-        il_event_h: Event length d_ev behind the bid c(τ)·d_ev, h (A).
-        il_offer_notice_h: Notice τ at which users price their block, h (PHASES.md I1).
+            forecast park peak (Shandong 3 % [S23]). (source: Shandong demand response [S23])
+        il_bid_cap_cny_per_kw_event: Highest accepted bid, CNY per kW·event [S23]. (source: [S23])
+        il_block_max_share: Largest block, share of the user's peak [S23]. (source: [S23])
+        il_block_min_kw: Smallest block, kW [S23]. (source: [S23])
+        il_event_h: Event length d_ev behind the bid c(τ)·d_ev, h (A). (assumption)
+        il_offer_notice_h: Notice τ at which users price their block, h (PHASES.md I1). (assumption)
         il_capacity_payment_cny_per_kw_month: π_IL, monthly capacity payment per
-            accepted kW, CNY (A; default 0).
+            accepted kW, CNY (A; default 0). (assumption)
     """
 
     price_cap_cny_per_mwh: float = ranged(1500.0, lo=-1e5, hi=1e5)

@@ -14,7 +14,8 @@ class OutputConfig:
 
     Attributes:
         users_per_day: ``users.parquet`` has one row per user per day (else per run).
-        figures: Write the run's figures into ``figures/``.
+            (assumption: run setting)
+        figures: Write the run's figures into ``figures/``. (assumption: run setting)
     """
 
     users_per_day: bool = True

@@ -21,19 +21,21 @@ class PackagesConfig:
 
     Attributes:
         margin_cny_per_kwh: m, the retailer's margin over its forecast cost, CNY/kWh (A; [S31]).
+            (assumption: market vs regulated prices [S31])
         peak_flat_valley_ratio: Peak-valley package price ratios on the
-            grid's TOU hours (Hunan 1.6 : 1 : 0.4 [S34]).
+            grid's TOU hours (Hunan 1.6 : 1 : 0.4 [S34]). (source: Hunan TOU [S34])
         demand_charge_cny_per_kw_month: Demand charge, CNY/kW·month (DESIGN; Shenzhen 44 [S36]).
+            (source: DESIGN.md, Shenzhen [S36])
         recommender: ``off`` (no recommendation), ``own`` (each retailer
             recommends from its own menu; default) or ``neutral`` (all retailers'
-            menus; with one retailer both coincide).
-        switching_cost_cny: K_pkg, one-off cost of changing package, CNY (A).
+            menus; with one retailer both coincide). (assumption)
+        switching_cost_cny: K_pkg, one-off cost of changing package, CNY (A). (assumption)
         inertia_prob_per_month: ι_pkg, probability a customer ignores a
-            recommendation in a month (Power TAC 0.8 [S25]).
-        beta_rel: Logit slope on the saving relative to the monthly bill (A).
-        history_days: Days of the price signal behind the forecast cost (R1; A).
+            recommendation in a month (Power TAC 0.8 [S25]). (source: [S25])
+        beta_rel: Logit slope on the saving relative to the monthly bill (A). (assumption)
+        history_days: Days of the price signal behind the forecast cost (R1; A). (assumption)
         initial_package: Package every customer starts on (``time_of_use``: the
-            grid's is the catalog tariff; A).
+            grid's is the catalog tariff; A). (assumption)
     """
 
     margin_cny_per_kwh: float = ranged(0.02, lo=0.0, hi=10.0)
@@ -52,9 +54,9 @@ class PaymentConfig:
     """Online payment through the platform and its credit effect (Credit, PHASES.md §2.2).
 
     Attributes:
-        auto_debit_share: Share of users paying by platform auto-debit (A).
-        on_time_share_auto_debit: On-time payment share with auto-debit (A; [S19]).
-        on_time_share_cash: On-time payment share paying by cash (A).
+        auto_debit_share: Share of users paying by platform auto-debit (A). (assumption)
+        on_time_share_auto_debit: On-time payment share with auto-debit (A; [S19]). (assumption)
+        on_time_share_cash: On-time payment share paying by cash (A). (assumption)
     """
 
     auto_debit_share: float = ranged(1.0, lo=0.0, hi=1.0)

@@ -21,35 +21,40 @@ class IndustryConfig:
 
     Attributes:
         share: Fraction of the park's users in this industry (shares are normalised).
-        shape: ``demandlib`` or ``hourly``.
-        am_h: Start of the working day, hours (demandlib shape).
-        pm_h: End of the working day, hours (demandlib shape).
-        week_day_factor: demandlib factor for weekday working hours.
-        week_night_factor: demandlib factor for weekday off-hours.
-        weekend_day_factor: demandlib factor for weekend working hours.
-        weekend_night_factor: demandlib factor for weekend off-hours.
+            (assumption: typical park mix)
+        shape: ``demandlib`` or ``hourly``. (source: demandlib industrial step profile)
+        am_h: Start of the working day, hours (demandlib shape). (source: demandlib)
+        pm_h: End of the working day, hours (demandlib shape). (source: demandlib)
+        week_day_factor: demandlib factor for weekday working hours. (source: demandlib)
+        week_night_factor: demandlib factor for weekday off-hours. (source: demandlib)
+        weekend_day_factor: demandlib factor for weekend working hours. (source: demandlib)
+        weekend_night_factor: demandlib factor for weekend off-hours. (source: demandlib)
         hourly_shape: 24 relative hourly loads (``shape: hourly``); weekends scaled
-            by ``weekend_scale``.
-        weekend_scale: Weekend load relative to weekdays for ``hourly`` shapes.
-        median_load_kw: Median of the users' mean load, kW (lognormal scale).
+            by ``weekend_scale``. (assumption)
+        weekend_scale: Weekend load relative to weekdays for ``hourly`` shapes. (assumption)
+        median_load_kw: Median of the users' mean load, kW (lognormal scale). (assumption)
         load_sigma: Log-standard deviation of the users' mean load.
+            (assumption: lognormal firm sizes)
         shift_h_max: Users' load shapes are shifted by a uniform integer number of
-            hours in [-shift_h_max, shift_h_max].
+            hours in [-shift_h_max, shift_h_max]. (assumption)
         noise_sigma: Log-standard deviation of the daily multiplicative noise
-            per user and interval (mean-one lognormal).
+            per user and interval (mean-one lognormal). (assumption)
         voll_cny_per_kwh: Median value of lost load, CNY/kWh (from output value per kWh).
-        voll_sigma: Log-standard deviation of VOLL across users.
+            (assumption: ranges of industrial VOLL surveys, 5–25 CNY/kWh)
+        voll_sigma: Log-standard deviation of VOLL across users. (assumption)
         rho: Notice sensitivity ρ in [0, 1]: share of the loss avoidable with ample notice.
+            (assumption)
         shutdown_h: Time needed for an orderly shutdown, h; shorter notice incurs
-            the restart cost.
-        restart_cost_cny_per_kw: Restart cost per kW of curtailed block, CNY/kW.
+            the restart cost. (assumption)
+        restart_cost_cny_per_kw: Restart cost per kW of curtailed block, CNY/kW. (assumption)
         class_weights: Probabilities of interruptibility classes k = 0..4
-            (0 = protected, 4 = restricted first).
+            (0 = protected, 4 = restricted first). (assumption)
         output_value_cny_per_kwh: Industrial output value per kWh, CNY/kWh.
+            (assumption: value added per kWh by industry)
         category: Differential-price category (encouraged, permitted, restricted,
-            eliminated).
+            eliminated). (source: differential-price catalogue categories (DESIGN.md))
         standby_waste_share: Off-hours base load kept running needlessly, as a share
-            of the mean load (what diagnostics can find).
+            of the mean load (what diagnostics can find). (assumption)
     """
 
     share: float = ranged(0.25, lo=0.0)
@@ -82,12 +87,15 @@ class ParkConfig:
     """The park's user population.
 
     Attributes:
-        name: Label of the park preset.
-        n_users: Number of park users (factories).
+        name: Label of the park preset. (assumption: run setting)
+        n_users: Number of park users (factories). (source: DESIGN.md (a park of about 200 users))
         contracted_margin: Contracted capacity = expected peak × (1 + margin).
+            (assumption: contracted capacity about 1.2 × peak)
         curtailable_share_by_class: Curtailable block ΔP as a share of the user's
             mean working-hours load, per interruptibility class k = 0..4.
+            (source: DESIGN.md (orderly-use classes))
         waste_user_share: Fraction of users with standby waste (off-hours load kept on).
+            (assumption)
         industries: Industry types by name.
     """
 

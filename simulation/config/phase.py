@@ -22,28 +22,34 @@ class PhaseConfig:
             directory. It is the name of the preset (``conf/phase/*.yaml``)
             whose switches are the ones on; for any other mix it is derived
             from the modules that are on (see :func:`phase_label`), and
-            :func:`check` sets it so.
+            :func:`check` sets it so. (assumption: module switch)
         orderly_plan: Administrative weekly orderly-use plan for capacity shortages.
+            (assumption: module switch)
         orderly_fallback: The orderly plan runs only as the fallback of the
             market (PHASES.md §2.4, ``orderly_plan: fallback``): no weekly plan;
             only the shortage left after the day-ahead market and interruptible
             load is planned, at the day-ahead gate (lead τ ≥ ``market.gate_lead_h``).
-            Needs ``orderly_plan`` and ``market``.
+            Needs ``orderly_plan`` and ``market``. (assumption: module switch)
         efficiency: Efficiency management (diagnostics, measures, differential prices).
+            (assumption: module switch)
         agency: The electricity-sales agent buys for its members (requires ``plants``).
-        plants: Power plants offering two-part bilateral contracts.
-        bank: A bank buying credit reports and lending to users.
-        dg: DG providers build rooftop PV on hosts' roofs (D1–D2).
-        ev: An EV fleet books charging one day ahead (E1).
-        fund: The users' prepayment fund (F2).
+            (assumption: module switch)
+        plants: Power plants offering two-part bilateral contracts. (assumption: module switch)
+        bank: A bank buying credit reports and lending to users. (assumption: module switch)
+        dg: DG providers build rooftop PV on hosts' roofs (D1–D2). (assumption: module switch)
+        ev: An EV fleet books charging one day ahead (E1). (assumption: module switch)
+        fund: The users' prepayment fund (F2). (assumption: module switch)
         packages: Monthly package menus, recommendation and switching (R1–R3).
+            (assumption: module switch)
         online_payment: Bills paid by platform auto-debit (lifts the on-time
-            payment record the bank scores).
+            payment record the bank scores). (assumption: module switch)
         market: The wholesale market: a market operator clearing day-ahead
             energy with reserve and settling real time, the plants' day-ahead
-            stack and the retailers (PHASES.md §2, rules M2–M6).
+            stack and the retailers (PHASES.md §2, rules M2–M6). (assumption: module switch)
         mlt: Medium- and long-term contracts for difference (rule M1; needs ``market``).
+            (assumption: module switch)
         interruptible: Paid interruptible load (rules I1–I2; needs ``market``).
+            (assumption: module switch)
     """
 
     name: str = "orderly"
