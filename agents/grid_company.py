@@ -367,27 +367,15 @@ class GridCompany(mesa.Agent):
         # Emergency shedding of any remaining excess, 15-minute notice.
         excess = demand_kw.sum(axis=0) - np.bincount(cols, kw, minlength=ipd) - capacity
         if (excess > 1e-9 * np.maximum(capacity, 1.0)).any():
-            served = demand_kw.copy()
-            served[rows, cols] -= kw
-            free = np.where(instructed, 0.0, served)
-            cap_free = capacity - np.where(instructed, served, 0.0).sum(axis=0)
-            em = self.planner.schedule(
-                free,
-                np.maximum(cap_free, 0.0),
-                notice_h,
-                method="greedy",
-                weekly_caps=False,
-                min_duration=1,
+            er, ec, ekw, efirst = self.emergency_shed(
+                day, demand_kw, rows, cols, kw, instructed, capacity, notice_h
             )
-            r_em = runs(em.curtail & ~instructed)
-            self._notify(day, r_em, kind="notice")
-            er, ec, ek = r_em.cells()
             rows = np.concatenate([rows, er])
             cols = np.concatenate([cols, ec])
-            kw = np.concatenate([kw, np.minimum(block[er], served[er, ec])])
+            kw = np.concatenate([kw, ekw])
             shed = np.concatenate([shed, np.ones(len(er), dtype=bool)])
             lead = np.concatenate([lead, np.full(len(er), notice_h)])
-            first_cell = np.concatenate([first_cell, ec == r_em.start[ek]])
+            first_cell = np.concatenate([first_cell, efirst])
         return DayDispatch(
             capacity_kw=capacity,
             failure_kw=lost,
@@ -403,6 +391,54 @@ class GridCompany(mesa.Agent):
     def _dispatch_market_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
         """The day's dispatch with the wholesale market on (:mod:`agents.market_dispatch`)."""
         return DayDispatch(**dispatch_market_day(self, day, demand_kw))
+
+    def emergency_shed(
+        self,
+        day: int,
+        demand_kw: NDArray[np.float64],
+        rows: NDArray[np.int64],
+        cols: NDArray[np.int64],
+        kw: NDArray[np.float64],
+        instructed: NDArray[np.bool_],
+        capacity_kw: NDArray[np.float64],
+        notice_h: float,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_]]:
+        """Shed what is still over capacity in merit order, at the final notice.
+
+        The users not already instructed today are curtailed by the greedy plan
+        (calls of any length, no weekly caps) against the capacity left after
+        the instructed users' served load; each gets the 15-minute notice.
+
+        Args:
+            day: Model day index.
+            demand_kw: Today's demand ``(n_users, ipd)``, kW.
+            rows: Users of the cells already curtailed.
+            cols: Intervals of those cells.
+            kw: Curtailed kW of those cells.
+            instructed: Users × intervals already instructed today.
+            capacity_kw: Capacity per interval, kW.
+            notice_h: The final notice lead, h.
+
+        Returns:
+            The shed cells ``(rows, cols, kW, first cell of a call)``.
+        """
+        served = demand_kw.copy()
+        served[rows, cols] -= kw
+        free = np.where(instructed, 0.0, served)
+        cap_free = capacity_kw - np.where(instructed, served, 0.0).sum(axis=0)
+        em = self.planner.schedule(
+            free,
+            np.maximum(cap_free, 0.0),
+            notice_h,
+            method="greedy",
+            weekly_caps=False,
+            min_duration=1,
+        )
+        r_em = runs(em.curtail & ~instructed)
+        self._notify(day, r_em, kind="notice")
+        er, ec, ek = r_em.cells()
+        ekw = np.minimum(self.model.pop.block_kw[er], served[er, ec])
+        return er, ec, ekw, ec == r_em.start[ek]
 
     # ------------------------------------------------------------------ diagnostics
     def publish_reports(self, sent_at: np.datetime64, report: pd.DataFrame) -> int:

@@ -184,27 +184,15 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
     il_cells = il_mask[rows, cols]
     excess = demand_kw.sum(axis=0) - np.bincount(cols, kw, minlength=ipd) - capacity
     if (excess > tol).any():
-        served = demand_kw.copy()
-        served[rows, cols] -= kw
-        free = np.where(instructed, 0.0, served)
-        cap_free = capacity - np.where(instructed, served, 0.0).sum(axis=0)
-        em = grid.planner.schedule(
-            free,
-            np.maximum(cap_free, 0.0),
-            notice_h,
-            method="greedy",
-            weekly_caps=False,
-            min_duration=1,
+        er, ec, ekw, efirst = grid.emergency_shed(
+            day, demand_kw, rows, cols, kw, instructed, capacity, notice_h
         )
-        r_em = runs(em.curtail & ~instructed)
-        grid._notify(day, r_em, kind="notice")
-        er, ec, ek = r_em.cells()
         rows = np.concatenate([rows, er])
         cols = np.concatenate([cols, ec])
-        kw = np.concatenate([kw, np.minimum(block[er], served[er, ec])])
+        kw = np.concatenate([kw, ekw])
         shed = np.concatenate([shed, np.ones(len(er), dtype=bool)])
         lead = np.concatenate([lead, np.full(len(er), notice_h)])
-        first_cell = np.concatenate([first_cell, ec == r_em.start[ek]])
+        first_cell = np.concatenate([first_cell, efirst])
         il_cells = np.concatenate([il_cells, np.zeros(len(er), dtype=bool)])
     excess = demand_kw.sum(axis=0) - np.bincount(cols, kw, minlength=ipd) - capacity
     if (excess > tol).any():
