@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import experiments.calibration as cal
+import experiments.calibration_figures as figs
 
 
 def _plans(rows: list[tuple[str, int, str, float, bool]]) -> pd.DataFrame:
@@ -56,8 +57,8 @@ def test_adoption_share_counts_first_report_measures_adopted_within_a_year(
         ]
     ).to_parquet(run / "saving_plans.parquet")
     runs = {"efficiency": run}
-    assert cal.adoption_share_12m(runs) == pytest.approx(0.5)
-    assert cal.median_payback_yr(runs) == pytest.approx(1.0)
+    assert figs.adoption_share_12m(runs) == pytest.approx(0.5)
+    assert figs.median_payback_yr(runs) == pytest.approx(1.0)
 
 
 def test_kpi_ratios_from_kpis_json(tmp_path: Path) -> None:
@@ -80,11 +81,11 @@ def test_kpi_ratios_from_kpis_json(tmp_path: Path) -> None:
         (d / "kpis.json").write_text(json.dumps(k))
         (d / "config.json").write_text(json.dumps({"days": 10, "intervals_per_day": 24}))
         dirs[name] = d
-    assert cal.loss_per_curtailed(dirs) == pytest.approx(15.0)
-    assert cal.notice_loss_ratio(dirs) == pytest.approx(0.75)
-    assert cal.agent_margin(dirs) == pytest.approx(0.02)
-    assert cal.da_price(dirs) == pytest.approx(0.38)
-    assert cal.cap_share(dirs) == pytest.approx(0.1)
+    assert figs.loss_per_curtailed(dirs) == pytest.approx(15.0)
+    assert figs.notice_loss_ratio(dirs) == pytest.approx(0.75)
+    assert figs.agent_margin(dirs) == pytest.approx(0.02)
+    assert figs.da_price(dirs) == pytest.approx(0.38)
+    assert figs.cap_share(dirs) == pytest.approx(0.1)
 
 
 def test_summary_uses_a_student_t_interval() -> None:
