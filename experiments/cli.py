@@ -33,7 +33,7 @@ from experiments.summary import markdown_table, summarise
 from simulation.config import ConfigError
 from simulation.run import CONF_DIR
 
-__all__ = ["FigureConfig", "figure_title", "main", "reproduce"]
+__all__ = ["FigureConfig", "figure_jobs", "figure_title", "main", "reproduce"]
 
 
 @dataclass
@@ -108,6 +108,27 @@ def figure_title(template: str, days: int, park: str, n_seeds: int) -> str:
     return out
 
 
+def figure_jobs(
+    fig: Any, out_dir: Path, extra: list[str] | None = None
+) -> list[tuple[str, int, list[str], str]]:
+    """The runs of a figure: ``(variant, seed, overrides, run_dir)`` per variant × seed.
+
+    Args:
+        fig: A ``FigureConfig`` node.
+        out_dir: Directory of the figure (runs go to ``out_dir/runs/<variant>_seed<k>``).
+        extra: Overrides appended to every run.
+
+    Returns:
+        The runs in variant order, then seed order.
+    """
+    jobs = []
+    for label, ovr in fig.variants.items():
+        for seed in fig.seeds:
+            overrides = [*fig.base_overrides, *ovr, f"seed={seed}", *(extra or [])]
+            jobs.append((label, seed, overrides, str(out_dir / "runs" / f"{label}_seed{seed}")))
+    return jobs
+
+
 def reproduce(fig: Any, out_dir: Path, extra: list[str] | None = None) -> pd.DataFrame:
     """Run a figure's variants × seeds, write the tables and the PNGs.
 
@@ -124,11 +145,7 @@ def reproduce(fig: Any, out_dir: Path, extra: list[str] | None = None) -> pd.Dat
     """
     from joblib import Parallel, delayed
 
-    jobs = []
-    for label, ovr in fig.variants.items():
-        for seed in fig.seeds:
-            overrides = [*fig.base_overrides, *ovr, f"seed={seed}", *(extra or [])]
-            jobs.append((label, seed, overrides, str(out_dir / "runs" / f"{label}_seed{seed}")))
+    jobs = figure_jobs(fig, out_dir, extra)
     # validate every run's config before spending time on any
     from simulation.config import validate
     from simulation.run import compose_config
