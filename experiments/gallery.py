@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from simulation.run import CONF_DIR
 
@@ -45,9 +45,12 @@ ORDER: dict[str, str] = {
     "diagnostics_value": "Diagnostics and adoption",
 }
 
-#: Extra overrides the gallery PNGs were made with (default: the small park, 63 days).
-PNG_OVERRIDES: dict[str, list[str]] = {"phase_comparison": []}
-DEFAULT_PNG_OVERRIDES: list[str] = ["park=small", "days=63"]
+#: Extra overrides the gallery PNGs were made with (default: the small park, 28 days).
+PNG_OVERRIDES: dict[str, list[str]] = {
+    "phase_comparison": [],
+    "fairness_weight": ["park=small", "days=63"],
+}
+DEFAULT_PNG_OVERRIDES: list[str] = ["park=small", "days=28"]
 
 
 def _command(name: str, overrides: Sequence[str]) -> str:
@@ -89,12 +92,13 @@ def gallery_markdown(conf_dir: Path = CONF_DIR) -> str:
         "bars are means, whiskers the Student-t 95 % confidence interval of the mean.",
         "Append `'overrides=[\"days=7\"]'` for a quicker look; titles always name the",
         "park, horizon and seeds actually run. The PNGs here were made with the",
-        "command under each (the small park and 63 days unless stated; the full",
+        "command under each (the small park and 28 days unless stated; the full",
         "configs run the horizon in their `base_overrides`).",
         "",
     ]
     for name in names:
         cfg = OmegaConf.load(conf_dir / "figure" / f"{name}.yaml")
+        assert isinstance(cfg, DictConfig)
         png_ovr = PNG_OVERRIDES.get(name, DEFAULT_PNG_OVERRIDES)
         out += [
             f"## {ORDER.get(name, name)}",

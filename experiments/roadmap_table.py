@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.summary import markdown_table, summarise
 from simulation.run import CONF_DIR
@@ -64,6 +64,7 @@ def roadmap_markdown(table_csv: Path, figure: str = "phase_comparison") -> str:
         The markdown table with a one-line caption naming the seeds and source.
     """
     cfg = OmegaConf.load(CONF_DIR / "figure" / f"{figure}.yaml")
+    assert isinstance(cfg, DictConfig)
     table = pd.read_csv(table_csv)
     kpis = [k for k in cfg.get("kpis", []) if k in table.columns] or [
         c for c in table.columns if c not in ("variant", "seed")
