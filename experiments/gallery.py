@@ -69,15 +69,18 @@ def _about(path: Path) -> str:
     return " ".join(x for x in lines if x)
 
 
-def gallery_markdown(conf_dir: Path = CONF_DIR) -> str:
+def gallery_markdown(conf_dir: Path = CONF_DIR, docs: Path | None = None) -> str:
     """The gallery page: one section per figure config.
 
     Args:
         conf_dir: The ``conf/`` directory.
+        docs: The ``docs/`` directory holding ``figures/NAME.png`` (default:
+            next to ``conf_dir``); a figure without its PNG gets its command only.
 
     Returns:
         The markdown text of ``docs/gallery.md``.
     """
+    docs = docs or conf_dir.parent / "docs"
     names = sorted(p.stem for p in (conf_dir / "figure").glob("*.yaml"))
     names = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
     out = [
@@ -109,13 +112,15 @@ def gallery_markdown(conf_dir: Path = CONF_DIR) -> str:
             f"({len(cfg.variants)} variants × {len(cfg.seeds)} seeds, "
             f"`{' '.join(cfg.base_overrides)}`).",
             "",
-            f"The PNG below: `{_command(name, png_ovr)}`",
-            "",
-            f"![{name}](figures/{name}.png)",
-            "",
         ]
+        pngs = [(name, f"figures/{name}.png")]
         if cfg.get("money_flows", False):
-            out += [f"![{name} money flows](figures/{name}_money_flows.png)", ""]
+            pngs.append((f"{name} money flows", f"figures/{name}_money_flows.png"))
+        if all((docs / png).exists() for _, png in pngs):
+            out += [f"The PNG below: `{_command(name, png_ovr)}`", ""]
+            out += [x for alt, png in pngs for x in (f"![{alt}]({png})", "")]
+        else:
+            out += [f"No PNG in the gallery yet: make it with `{_command(name, png_ovr)}`.", ""]
     return "\n".join(out)
 
 
