@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml setup.py
 	$(PY) -m pip install --quiet -e '.[test,dashboard]'
 	touch $(STAMP)
 
-## make run: the phases on the default park, a KPI comparison table and figure
+## make run: the four-phase roadmap (orderly, efficiency, agency, mature) on the default
+## park, three seeds each in parallel: the KPI table with 95 % CIs, the comparison figure
+## and the money-flow figure (conf/figure/phase_comparison.yaml)
 run: $(STAMP)
 	$(VENV)/bin/parksim-figure figure=phase_comparison
 
