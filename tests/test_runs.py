@@ -186,3 +186,22 @@ def test_sigterm_while_writing_removes_the_temp_file_and_exits_143(tmp_path):
         assert proc.wait(timeout=20) == SIGTERM_EXIT_CODE == 143
         assert time.monotonic() - t0 < 10
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parksim_launchers_are_found_by_hydra_under_an_editable_install():
+    # Hydra walks the hydra_plugins namespace path; under `pip install -e` the
+    # package is mapped by an import hook, so without expose_launchers() the
+    # walk misses it and hydra/launcher=submitit_slurm fails ("Unknown plugin
+    # class"). A fresh process, as the CLI is.
+    code = (
+        "from simulation.cli import expose_launchers\n"
+        "expose_launchers()\n"
+        "from hydra.core.plugins import Plugins\n"
+        "from hydra.plugins.launcher import Launcher\n"
+        "print(sorted(p.__name__ for p in Plugins.instance().discover(Launcher)"
+        " if p.__module__.startswith('hydra_plugins.parksim_launchers')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
+    )
+    assert "SlurmLauncher" in out.stdout and "LocalLauncher" in out.stdout, out.stderr
