@@ -244,28 +244,6 @@ class SweepSummary(Callback):
             )
 
 
-def expose_launchers() -> None:
-    """Make parksim's Hydra launchers discoverable under an editable install too.
-
-    Hydra finds launchers by walking the ``hydra_plugins`` namespace package's
-    path. A wheel installs ``hydra_plugins/parksim_launchers`` into
-    site-packages, which is on that path; an editable install (``make``'s
-    ``pip install -e``) maps the package through an import hook instead, so
-    the walk would miss it and ``hydra/launcher=submitit_slurm`` would fail
-    with "Unknown plugin class". Adding the package's parent directory to the
-    namespace path fixes the walk; it is a no-op when it is already there. The
-    launchers module is imported first: Hydra's scan executes a module it has
-    not seen before registering it, which breaks its dataclasses.
-    """
-    import hydra_plugins
-    import hydra_plugins.parksim_launchers as ours
-    import hydra_plugins.parksim_launchers.launchers
-
-    parent = str(Path(ours.__file__).resolve().parent.parent)
-    if parent not in list(hydra_plugins.__path__):
-        hydra_plugins.__path__.append(parent)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``parksim`` console script.
 
@@ -275,7 +253,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     from hydra._internal.utils import get_args_parser
 
     register_configs()
-    expose_launchers()
     args = list(sys.argv[1:] if argv is None else argv)
     ns, _ = get_args_parser().parse_known_args(args)
     informational = (

@@ -194,7 +194,7 @@ def test_parksim_launchers_are_found_by_hydra_under_an_editable_install():
     # walk misses it and hydra/launcher=submitit_slurm fails ("Unknown plugin
     # class"). A fresh process, as the CLI is.
     code = (
-        "from simulation.cli import expose_launchers\n"
+        "from simulation.config import expose_launchers\n"
         "expose_launchers()\n"
         "from hydra.core.plugins import Plugins\n"
         "from hydra.plugins.launcher import Launcher\n"

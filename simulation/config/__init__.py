@@ -25,6 +25,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -92,6 +93,7 @@ __all__ = [
     "PlantsConfig",
     "PlatformConfig",
     "Range",
+    "expose_launchers",
     "iter_ranges",
     "parse_start_date",
     "register_configs",
@@ -173,6 +175,28 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
+def expose_launchers() -> None:
+    """Make parksim's Hydra launchers discoverable under an editable install too.
+
+    Hydra finds launchers by walking the ``hydra_plugins`` namespace package's
+    path. A wheel installs ``hydra_plugins/parksim_launchers`` into
+    site-packages, which is on that path; an editable install (``make``'s
+    ``pip install -e``) maps the package through an import hook instead, so
+    the walk would miss it and ``hydra/launcher=submitit_slurm`` would fail
+    with "Unknown plugin class". Adding the package's parent directory to the
+    namespace path fixes the walk; it is a no-op when it is already there. The
+    launchers module is imported first: Hydra's scan executes a module it has
+    not seen before registering it, which breaks its dataclasses.
+    """
+    import hydra_plugins
+    import hydra_plugins.parksim_launchers as ours
+    import hydra_plugins.parksim_launchers.launchers
+
+    parent = str(Path(ours.__file__).resolve().parent.parent)
+    if parent not in list(hydra_plugins.__path__):
+        hydra_plugins.__path__.append(parent)
+
+
 def register_configs() -> None:
     """Register the schemas in Hydra's ConfigStore and the resolvers (idempotent).
 
@@ -196,6 +220,7 @@ def register_configs() -> None:
 
     from hydra_plugins.parksim_launchers.launchers import LocalConf, SlurmConf
 
+    expose_launchers()
     Plugins.instance()
 
     cs.store(group="hydra/launcher", name="submitit_slurm", node=SlurmConf, provider="parksim")
