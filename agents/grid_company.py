@@ -332,17 +332,7 @@ class GridCompany(mesa.Agent):
             cap_free = np.maximum(capacity - kept.sum(axis=0), 0.0)
             sd = self.planner.schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
             same_day = sd.curtail & ~planned
-            r_sd = runs(same_day)
-            if len(r_sd):
-                m.platform.publish(
-                    m.clock.time_of(day, 0),
-                    m.clock.time_of(day, r_sd.start),
-                    "grid",
-                    r_sd.user,
-                    "same_day_plan",
-                    quantity=pop.block_kw[r_sd.user],
-                    until=m.clock.time_of(day, r_sd.stop),
-                )
+            self.publish_same_day(day, same_day)
         instructed = planned | same_day if same_day.any() else planned
         r_inst = runs(instructed)
         self._notify(day, r_inst)
@@ -391,6 +381,30 @@ class GridCompany(mesa.Agent):
     def _dispatch_market_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
         """The day's dispatch with the wholesale market on (:mod:`agents.market_dispatch`)."""
         return DayDispatch(**dispatch_market_day(self, day, demand_kw))
+
+    def publish_same_day(self, day: int, same_day: NDArray[np.bool_]) -> int:
+        """Publish a same-day plan's calls at 00:00 (a failure known at the start of the day).
+
+        Args:
+            day: Model day index.
+            same_day: Users × intervals newly called today.
+
+        Returns:
+            The number of calls published.
+        """
+        m = self.model
+        r_sd = runs(same_day)
+        if len(r_sd):
+            m.platform.publish(
+                m.clock.time_of(day, 0),
+                m.clock.time_of(day, r_sd.start),
+                "grid",
+                r_sd.user,
+                "same_day_plan",
+                quantity=m.pop.block_kw[r_sd.user],
+                until=m.clock.time_of(day, r_sd.stop),
+            )
+        return len(r_sd)
 
     def emergency_shed(
         self,

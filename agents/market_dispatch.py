@@ -154,17 +154,7 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
         if (free_loads.sum(axis=0) > cap_free + 1e-9 * np.maximum(cap_free, 1.0)).any():
             sd = grid.planner.schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
             same_day = sd.curtail & ~instructed
-            r_sd = runs(same_day)
-            if len(r_sd):
-                m.platform.publish(
-                    m.clock.time_of(day, 0),
-                    m.clock.time_of(day, r_sd.start),
-                    "grid",
-                    r_sd.user,
-                    "same_day_plan",
-                    quantity=pop.block_kw[r_sd.user],
-                    until=m.clock.time_of(day, r_sd.stop),
-                )
+            if grid.publish_same_day(day, same_day):
                 instructed |= same_day
                 inst_kw = np.where(same_day, pop.block_kw[:, None], inst_kw)
     r_inst = runs(instructed)
