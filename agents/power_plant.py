@@ -135,7 +135,7 @@ class PlantFleet:
     def __init__(self, model: Any) -> None:
         self.model = model
         p = model.cfg.plants
-        peak_kw = float(model.pop.expected_load_kw(weekend=False).sum(axis=0).max())
+        peak_kw = model.module("grid").reference_peak_kw  # forecast weekday park peak
         self.plants = [
             PowerPlant(
                 model,
@@ -185,7 +185,7 @@ class MarketFleet:
     def __init__(self, model: Any) -> None:
         self.model = model
         mc = model.cfg.market
-        peak_kw = float(model.pop.expected_load_kw(weekend=False).sum(axis=0).max())
+        peak_kw = model.module("grid").reference_peak_kw  # forecast weekday park peak
         self.plants = [
             PowerPlant(
                 model,
