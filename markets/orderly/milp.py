@@ -192,3 +192,23 @@ def _solve_milp(
     else:
         status = "time_limit"
     return x, bound, status, solver_gap
+
+
+def _lp_relaxation(p: _Problem, time_limit_s: float) -> tuple[float, NDArray[np.float64] | None]:
+    """The block MILP's LP relaxation: its value (a lower bound, CNY) and its ``x``.
+
+    Returns ``(-inf, None)`` if HiGHS does not solve the LP to optimality.
+    """
+    c, cons, bounds, integrality, xs = _build_model(p)
+    n_e, n_b = p.blk_cost.shape
+    with _solver_stdout_silenced():
+        res = milp(
+            c,
+            constraints=cons,
+            bounds=bounds,
+            integrality=np.zeros_like(integrality),
+            options={"time_limit": time_limit_s, "disp": False},
+        )
+    if res.status != 0 or res.fun is None or res.x is None:
+        return -np.inf, None
+    return float(res.fun), np.asarray(res.x)[xs].reshape(n_e, n_b)
