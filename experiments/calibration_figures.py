@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["FIGURES", "Runs"]
@@ -128,11 +127,14 @@ def member_saving_share(runs: Runs) -> float:
 
 
 def load_factor_gain(runs: Runs) -> float:
-    """Members' aggregate load factor minus their energy-weighted individual load factor.
+    """Members' aggregate load factor minus their mean standalone load factor.
 
-    Each user's load factor is its served energy over (its largest daily
-    peak × the hours of the run), from ``users.parquet``; every user is taken
-    as a member (the default agency signs the whole park).
+    Both are the sales agent's KPIs, computed on the same metered member curves
+    with one definition, energy over (peak × hours) per contract month,
+    energy-weighted over months: ``agency_load_factor`` with the peak of the
+    members' sum, ``agency_standalone_load_factor`` with the sum of each
+    member's own peak (``markets.allocation.load_factors``). The gain is the
+    diversity effect of aggregation and is never negative.
 
     Args:
         runs: Run directories by scenario (uses ``agency``).
@@ -140,15 +142,8 @@ def load_factor_gain(runs: Runs) -> float:
     Returns:
         The gain, share points (0.05 = 5 points).
     """
-    run = runs["agency"]
-    users = pd.read_parquet(
-        run / "users.parquet", columns=["date", "user", "served_kwh", "peak_kw"]
-    )
-    hours = users["date"].nunique() * 24.0
-    g = users.groupby("user").agg(e=("served_kwh", "sum"), p=("peak_kw", "max"))
-    lf = g["e"] / (g["p"].clip(lower=1e-9) * hours)
-    individual = float(np.average(lf, weights=g["e"].clip(lower=1e-12)))
-    return float(_kpis(run)["agency_load_factor"]) - individual
+    k = _kpis(runs["agency"])
+    return float(k["agency_load_factor"]) - float(k["agency_standalone_load_factor"])
 
 
 def agent_margin(runs: Runs) -> float:

@@ -88,6 +88,17 @@ def test_kpi_ratios_from_kpis_json(tmp_path: Path) -> None:
     assert figs.cap_share(dirs) == pytest.approx(0.1)
 
 
+def test_load_factor_gain_is_the_difference_of_the_agents_two_kpis(tmp_path: Path) -> None:
+    """Members' aggregate LF 0.82 and mean standalone LF 0.70 (both from kpis.json, one
+    definition) → a gain of 0.12 share points."""
+    d = tmp_path / "agency"
+    d.mkdir()
+    (d / "kpis.json").write_text(
+        json.dumps({"agency_load_factor": 0.82, "agency_standalone_load_factor": 0.70})
+    )
+    assert figs.load_factor_gain({"agency": d}) == pytest.approx(0.12)
+
+
 def test_summary_uses_a_student_t_interval() -> None:
     """Values 1, 2, 3: mean 2, s = 1, half-width t(0.975, 2) · 1/√3 = 4.3027 / 1.7321 = 2.4841."""
     band = cal.Band("x", "s", (), 0.0, 2.5, False, False, "", "x", "src")
