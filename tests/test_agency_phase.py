@@ -196,7 +196,7 @@ def test_agency_requires_plants():
 
 
 def test_bank_with_reports_rejects_the_risky_grades(run_small):
-    kpis, out = run_small([*AGENCY, "agency.apply_prob_per_month=0.9"])
+    kpis, out = run_small([*AGENCY, "bank.apply_prob_per_month=0.9"])
     loans = pd.read_parquet(out / "loans.parquet")
     assert kpis["credit_reports_count"] == len(loans[loans.reported]) > 0
     # With a report, approval follows the grade's PD: PD·LGD above the interest margin

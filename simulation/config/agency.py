@@ -80,7 +80,6 @@ class AgencyConfig:
         overrun_threshold_share: Contracted peak share above which demand is
             charged ``overrun_factor`` times [S7]. (source: [S7])
         overrun_factor: Demand-charge multiple above the threshold [S7]. (source: [S7])
-        apply_prob_per_month: B1, probability an eligible user applies for a loan (A). (assumption)
     """
 
     agent_type: str = "grid"
@@ -110,7 +109,6 @@ class AgencyConfig:
     deviation_penalty_share: float = ranged(0.10, lo=0.0, hi=10.0)
     overrun_threshold_share: float = ranged(1.05, lo=1.0, hi=10.0)
     overrun_factor: float = ranged(2.0, lo=1.0, hi=100.0)
-    apply_prob_per_month: float = ranged(0.02, lo=0.0, hi=1.0)
 
 
 @dataclass
@@ -162,6 +160,8 @@ class BankConfig:
         loan_rate: Interest over the term [S19]. (source: [S19])
         min_history_months: Eligibility: months of consumption history [S19]. (source: [S19])
         min_bills_cny: Eligibility: bills over the last 24 months, CNY [S19]. (source: [S19])
+        apply_prob_per_month: B1, probability an eligible user applies for a loan
+            in a month (A). (assumption)
         bill_multiple: Loan asked = min(loan_max, multiple × mean monthly bill) (A). (assumption)
         pd_by_grade: Default probability per grade (A, calibrated to small-firm
             NPL 3–3.6 % [S20]). (assumption: calibrated to small-firm NPL 3–3.6 % [S20])
@@ -182,6 +182,7 @@ class BankConfig:
     loan_rate: float = ranged(0.05, lo=0.0, hi=1.0)
     min_history_months: int = ranged(24, lo=12, hi=24, integer=True)
     min_bills_cny: float = ranged(100_000.0, lo=0.0, hi=1e12)
+    apply_prob_per_month: float = ranged(0.02, lo=0.0, hi=1.0)
     bill_multiple: float = ranged(2.0, lo=0.0, hi=1000.0)
     pd_by_grade: dict[str, float] = ranged(  # noqa: RUF009
         lo=0.0,
