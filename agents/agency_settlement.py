@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from markets.allocation import allocate, unit_load_rate_contribution
+from markets.allocation import allocate, load_factors, unit_load_rate_contribution
 from markets.bilateral import settle_contract
 from markets.settlement import agency_settle
 
@@ -89,6 +89,7 @@ def settle_month(self: Any, day: int) -> None:
     if cfg.penalty_pass_through and total_kwh > 0:
         x = x + pen * energy / total_kwh
     lf = unit_load_rate_contribution(curves)
+    factors = load_factors(curves) if len(rows) else None
     # S5: settle at f2 with benefit sharing (a forecast miss caps bills at f2·E_i).
     covered = c.f2_cny_per_kwh * total_kwh
     scaled = x * (covered / f1) if f1 > covered and f1 > 0 else x
@@ -135,7 +136,8 @@ def settle_month(self: Any, day: int) -> None:
             "penalty_cny": pen,
             "overrun_cny": res.overrun_charge_cny,
             "profit_cny": profit,
-            "load_factor": total_kwh / (peak * len(load) * dt_h) if peak > 0 else 0.0,
+            "load_factor": factors.aggregate if factors else 0.0,
+            "standalone_load_factor": factors.standalone if factors else 0.0,
             "mape": float(np.nanmean(mape)) if np.isfinite(mape).any() else 0.0,
             "peak_error": abs(forecast_peak - peak) / peak if peak > 0 else 0.0,
         }

@@ -141,9 +141,7 @@ class Bank(mesa.Agent):
         cfg = self.cfg
         bills = self.history_kwh.sum(axis=1) * self.price_cny_per_kwh
         eligible = (bills >= cfg.min_bills_cny) & ~self.outstanding
-        apply = ParkUser.decide_loan_application(
-            eligible, float(m.cfg.agency.apply_prob_per_month), m.rng
-        )
+        apply = ParkUser.decide_loan_application(eligible, float(cfg.apply_prob_per_month), m.rng)
         users = np.flatnonzero(apply)
         # One draw per user every month keeps the stream independent of who applied.
         defaults = (m.rng.random(len(apply)) < self.pd_true)[users]

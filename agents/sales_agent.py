@@ -94,6 +94,7 @@ class SalesAgent(mesa.Agent):
         "agency_member_count_mean",
         "agency_member_energy_share",
         "agency_load_factor",
+        "agency_standalone_load_factor",
         "agency_contract_price_cny_per_kwh",
         "agency_settled_price_cny_per_kwh",
         "agency_member_saving_cny",
@@ -377,7 +378,6 @@ class SalesAgent(mesa.Agent):
             return {"agency_alpha_last": self.alpha}
         energy = float(mo.energy_kwh.sum())
         saving = float((mo.catalog_cny - mo.bill_cny - mo.network_fee_cny).sum())
-        len(mo)
         return {
             "sales_agent_profit_cny": m.ledger.balance(self.name),
             "user_refund_cny": self.refunds_cny,
@@ -385,6 +385,11 @@ class SalesAgent(mesa.Agent):
             "agency_member_count_mean": float(mo.members.mean()),
             "agency_member_energy_share": energy / served if served > 0 else 0.0,
             "agency_load_factor": float((mo.load_factor * mo.energy_kwh).sum() / energy)
+            if energy > 0
+            else 0.0,
+            "agency_standalone_load_factor": float(
+                (mo.standalone_load_factor * mo.energy_kwh).sum() / energy
+            )
             if energy > 0
             else 0.0,
             "agency_contract_price_cny_per_kwh": float(mo.f1_cny.sum()) / energy

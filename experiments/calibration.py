@@ -161,8 +161,10 @@ def run_calibration(
     """Run every scenario the bands need for each seed and compute each figure.
 
     Args:
-        out_dir: Directory for the runs (``<scenario>/seed_<k>``); an existing
-            complete run (its ``kpis.json``) is reused.
+        out_dir: Directory for the runs (``<park>_<days>d/<scenario>/seed_<k>``,
+            so runs of another park or horizon are never mistaken for these); an
+            existing complete run (its ``kpis.json``) is reused (``extra``
+            overrides are not part of the path: use another ``out_dir``).
         bands: The bands to compute.
         scenarios: Scenario name → overrides.
         seeds: Seeds.
@@ -177,6 +179,7 @@ def run_calibration(
     from joblib import Parallel, delayed
 
     needed = sorted({s for b in bands.values() for s in (b.scenario, *b.needs)})
+    out_dir = out_dir / f"{park}_{days}d"
     jobs: list[tuple[list[str], str]] = []
     for name in needed:
         for seed in seeds:

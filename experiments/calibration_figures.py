@@ -13,7 +13,6 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["FIGURES", "Runs"]
@@ -128,11 +127,14 @@ def member_saving_share(runs: Runs) -> float:
 
 
 def load_factor_gain(runs: Runs) -> float:
-    """Members' aggregate load factor minus their energy-weighted individual load factor.
+    """Members' aggregate load factor minus their mean standalone load factor.
 
-    Each user's load factor is its served energy over (its largest daily
-    peak × the hours of the run), from ``users.parquet``; every user is taken
-    as a member (the default agency signs the whole park).
+    Both are the sales agent's KPIs, computed on the same metered member curves
+    with one definition, energy over (peak × hours) per contract month,
+    energy-weighted over months: ``agency_load_factor`` with the peak of the
+    members' sum, ``agency_standalone_load_factor`` with the sum of each
+    member's own peak (``markets.allocation.load_factors``). The gain is the
+    diversity effect of aggregation and is never negative.
 
     Args:
         runs: Run directories by scenario (uses ``agency``).
@@ -140,15 +142,8 @@ def load_factor_gain(runs: Runs) -> float:
     Returns:
         The gain, share points (0.05 = 5 points).
     """
-    run = runs["agency"]
-    users = pd.read_parquet(
-        run / "users.parquet", columns=["date", "user", "served_kwh", "peak_kw"]
-    )
-    hours = users["date"].nunique() * 24.0
-    g = users.groupby("user").agg(e=("served_kwh", "sum"), p=("peak_kw", "max"))
-    lf = g["e"] / (g["p"].clip(lower=1e-9) * hours)
-    individual = float(np.average(lf, weights=g["e"].clip(lower=1e-12)))
-    return float(_kpis(run)["agency_load_factor"]) - individual
+    k = _kpis(runs["agency"])
+    return float(k["agency_load_factor"]) - float(k["agency_standalone_load_factor"])
 
 
 def agent_margin(runs: Runs) -> float:
@@ -184,16 +179,24 @@ def _intervals(run: Path) -> float:
 
 
 def cap_share(runs: Runs) -> float:
-    """Share of intervals priced at the cap (KPI ``scarcity_intervals_count``).
+    """Share of intervals whose day-ahead price is at the cap (``day_ahead.parquet``).
+
+    An interval counts when its cleared price reaches ``market.price_cap_cny_per_mwh``
+    (an energy shortfall clears at the cap); a reserve-only shortfall, which the
+    KPI ``scarcity_intervals_count`` also counts, does not.
 
     Args:
         runs: Run directories by scenario (uses ``mature``).
 
     Returns:
-        The share.
+        The share of the run's intervals.
     """
     run = runs["mature"]
-    return _ratio(float(_kpis(run)["scarcity_intervals_count"]), _intervals(run))
+    cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    cap = float(cfg["market"]["price_cap_cny_per_mwh"])
+    price = pd.read_parquet(run / "day_ahead.parquet", columns=["price_cny_per_mwh"])
+    at_cap = float((price["price_cny_per_mwh"] >= cap - 1e-9 * max(abs(cap), 1.0)).sum())
+    return _ratio(at_cap, _intervals(run))
 
 
 def imbalance_share(runs: Runs) -> float:
@@ -212,24 +215,31 @@ def imbalance_share(runs: Runs) -> float:
 def pv_payback(runs: Runs) -> float:
     """Simple payback of the installed rooftop PV for its provider, years.
 
-    Capex ``dg.capex_cny_per_w × dg_capacity_kwp × 1000`` over the yearly net
-    income (service fee + export revenue − O&M), scaled to a year.
+    Capex ``dg.capex_cny_per_w × dg_capacity_kwp × 1000`` over a year's net
+    income: the provider's income per kWh generated in the run (service fee +
+    export revenue over ``dg_energy_kwh``) × the capacity's yearly yield
+    (``dg.yield_kwh_per_kwp``) − O&M. Scaling by the yield rather than by the
+    run's length counts only the time the PV was online (it starts after
+    ``dg.online_delay_days``) and the whole year's sunshine, not the run's season.
 
     Args:
         runs: Run directories by scenario (uses ``services``).
 
     Returns:
-        The payback, years (NaN with no PV).
+        The payback, years (NaN with no PV energy).
     """
     run = runs["services"]
     k = _kpis(run)
-    cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    years = float(cfg["days"]) / 365.0
+    dg = json.loads((run / "config.json").read_text(encoding="utf-8"))["dg"]
     kwp = k["dg_capacity_kwp"]
-    capex = float(cfg["dg"]["capex_cny_per_w"]) * kwp * 1000.0
-    om = float(cfg["dg"]["om_cny_per_w_yr"]) * kwp * 1000.0
-    income = (k["dg_service_fee_cny"] + k["dg_export_revenue_cny"]) / years - om
-    return _ratio(capex, income)
+    energy = k["dg_energy_kwh"]
+    if kwp <= 0 or energy <= 0:
+        return math.nan
+    per_kwh = (k["dg_service_fee_cny"] + k["dg_export_revenue_cny"]) / energy
+    income = (
+        per_kwh * kwp * float(dg["yield_kwh_per_kwp"]) - float(dg["om_cny_per_w_yr"]) * kwp * 1000.0
+    )
+    return _ratio(float(dg["capex_cny_per_w"]) * kwp * 1000.0, income)
 
 
 def pv_self_consumption(runs: Runs) -> float:

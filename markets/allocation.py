@@ -53,6 +53,8 @@ References:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -71,11 +73,13 @@ from markets.cost_game import (
 __all__ = [
     "EXACT_MAX_USERS",
     "RULES",
+    "LoadFactors",
     "ShapleyResult",
     "allocate",
     "coalition_costs_cny",
     "in_core",
     "is_efficient",
+    "load_factors",
     "shapley",
     "unit_load_rate_contribution",
 ]
@@ -185,3 +189,54 @@ def unit_load_rate_contribution(loads_kw: ArrayLike) -> NDArray[np.float64]:
     safe = np.where(at_peak_kw > 0, at_peak_kw, 1.0)
     result = np.where(at_peak_kw > 0, mean_kw / safe, np.inf)
     return np.where(mean_kw > 0, result, 0.0)
+
+
+@dataclass(frozen=True)
+class LoadFactors:
+    """The members' load factor together and on their own (dimensionless).
+
+    Attributes:
+        aggregate: E / (max_t Σ_i L_it · T): the load factor of the members' sum.
+        standalone: E / (Σ_i max_t L_it · T): the members' mean standalone load
+            factor, each member's own E_i / (P_i · T) weighted by its own peak P_i.
+    """
+
+    aggregate: float
+    standalone: float
+
+
+def load_factors(loads_kw: ArrayLike) -> LoadFactors:
+    """The aggregate load factor of a group of loads and their mean standalone load factor.
+
+    Both use one definition, energy over (peak × period): E / (P · T) with E the
+    group's energy in kWh, T the period in hours and P in kW either the peak of
+    the summed load (``aggregate``) or the sum of the members' own peaks
+    (``standalone``). The standalone figure is the peak-weighted mean of the
+    members' own load factors, Σ_i P_i·LF_i / Σ_i P_i, which is the load factor
+    that prices the members' standalone two-part bills: Σ_i (a·P_i + b·E_i) / E
+    = b + a / (LF_standalone · T). Because max_t Σ_i L_it ≤ Σ_i max_t L_it,
+    ``aggregate ≥ standalone``; the difference is the diversity gain of
+    aggregation (both are 0 for a group without energy). The interval length
+    cancels, so loads are per interval in kW and the result is dimensionless.
+
+    Args:
+        loads_kw: Loads in kW, users × intervals (equal intervals).
+
+    Returns:
+        The two load factors.
+
+    Raises:
+        ValueError: On invalid loads.
+
+    References:
+        Project DESIGN.md, "Agency" (p̄ = b + a / (LF · T)); PHASES.md §5,
+        research question 1 (LF effect: p̄ at LF_agg vs the mean standalone LF).
+    """
+    loads = load_matrix(loads_kw, "loads_kw")
+    n_t = loads.shape[1]
+    total = float(loads.sum())
+    if total <= 0.0:
+        return LoadFactors(0.0, 0.0)
+    peak = float(loads.sum(axis=0).max())
+    own_peaks = float(loads.max(axis=1).sum())
+    return LoadFactors(total / (peak * n_t), total / (own_peaks * n_t))

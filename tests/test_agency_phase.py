@@ -116,6 +116,30 @@ def test_members_save_against_the_catalog_on_average(agency_run):
     assert saving.mean() > 0
 
 
+def test_standalone_load_factor_uses_the_aggregate_definition_on_own_peaks(run_small):
+    """agency_standalone_load_factor recomputed from the outputs: each contract month, the
+    members' energy (settlements) over the sum of their own served peaks (the largest daily
+    peak_kw of users.parquet in the month) × the month's hours, energy-weighted over months.
+    The aggregate load factor uses the peak of the sum, which is never above the sum of the
+    peaks, so it is at least the standalone one."""
+    kpis, out = run_small(AGENCY)
+    st = pd.read_parquet(out / "settlements.parquet")
+    users = pd.read_parquet(out / "users.parquet", columns=["date", "user", "peak_kw"])
+    starts = sorted(st.month_start.unique())
+    ends = [*starts[1:], users.date.max() + pd.Timedelta(days=1)]
+    num = den = 0.0
+    for start, end in zip(starts, ends, strict=True):
+        month = st[st.month_start == start]
+        days = users[(users.date >= start) & (users.date < end)]
+        peaks = days[days.user.isin(month.user)].groupby("user").peak_kw.max()
+        energy = float(month.energy_kwh.sum())
+        hours = days.date.nunique() * 24.0
+        num += energy * energy / (float(peaks.sum()) * hours)
+        den += energy
+    assert kpis["agency_standalone_load_factor"] == pytest.approx(num / den, rel=1e-9)
+    assert 0.0 < kpis["agency_standalone_load_factor"] <= kpis["agency_load_factor"] <= 1.0
+
+
 def test_members_energy_is_supplied_by_contract(run_small):
     _, out = run_small(AGENCY)
     iv = pd.read_parquet(out / "intervals.parquet")
@@ -172,7 +196,7 @@ def test_agency_requires_plants():
 
 
 def test_bank_with_reports_rejects_the_risky_grades(run_small):
-    kpis, out = run_small([*AGENCY, "agency.apply_prob_per_month=0.9"])
+    kpis, out = run_small([*AGENCY, "bank.apply_prob_per_month=0.9"])
     loans = pd.read_parquet(out / "loans.parquet")
     assert kpis["credit_reports_count"] == len(loans[loans.reported]) > 0
     # With a report, approval follows the grade's PD: PD·LGD above the interest margin

@@ -63,8 +63,7 @@ def test_adoption_share_counts_first_report_measures_adopted_within_a_year(
 
 def test_kpi_ratios_from_kpis_json(tmp_path: Path) -> None:
     """Loss per curtailed kWh 3000 / 200 = 15 CNY/kWh; with notice ÷ without 15 / 20 = 0.75;
-    margin 1000 / (0.5 × 100,000) = 0.02 CNY/kWh; DA price 380 CNY/MWh = 0.38 CNY/kWh;
-    24 of 10 days × 24 intervals at the cap = 0.1."""
+    margin 1000 / (0.5 × 100,000) = 0.02 CNY/kWh; DA price 380 CNY/MWh = 0.38 CNY/kWh."""
     dirs = {}
     for name, k in {
         "orderly": {"loss_of_load_cost_cny": 3000.0, "energy_curtailed_kwh": 200.0},
@@ -74,7 +73,7 @@ def test_kpi_ratios_from_kpis_json(tmp_path: Path) -> None:
             "agency_member_energy_share": 0.5,
             "energy_served_kwh": 100_000.0,
         },
-        "mature": {"da_price_mean_cny_per_mwh": 380.0, "scarcity_intervals_count": 24.0},
+        "mature": {"da_price_mean_cny_per_mwh": 380.0},
     }.items():
         d = tmp_path / name
         d.mkdir()
@@ -85,7 +84,50 @@ def test_kpi_ratios_from_kpis_json(tmp_path: Path) -> None:
     assert figs.notice_loss_ratio(dirs) == pytest.approx(0.75)
     assert figs.agent_margin(dirs) == pytest.approx(0.02)
     assert figs.da_price(dirs) == pytest.approx(0.38)
-    assert figs.cap_share(dirs) == pytest.approx(0.1)
+
+
+def test_cap_share_counts_intervals_priced_at_the_cap(tmp_path: Path) -> None:
+    """Two days × 24 intervals, cap 1500 CNY/MWh: three intervals at 1500 (energy shortfall)
+    count; one at 1499 (a reserve-only shortfall, scarcity but not at the cap) does not →
+    3 / 48 = 0.0625."""
+    d = tmp_path / "mature"
+    d.mkdir()
+    price = np.full(48, 400.0)
+    price[[10, 11, 35]] = 1500.0
+    price[12] = 1499.0
+    pd.DataFrame({"price_cny_per_mwh": price}).to_parquet(d / "day_ahead.parquet")
+    cfg = {"days": 2, "intervals_per_day": 24, "market": {"price_cap_cny_per_mwh": 1500.0}}
+    (d / "config.json").write_text(json.dumps(cfg))
+    assert figs.cap_share({"mature": d}) == pytest.approx(3 / 48)
+
+
+def test_pv_payback_scales_income_per_kwh_to_a_years_yield(tmp_path: Path) -> None:
+    """100 kWp online for part of the run made 50,000 kWh and earned 30,000 CNY (0.6 CNY/kWh);
+    a year at 1000 kWh/kWp earns 0.6 × 100,000 = 60,000 less O&M 0.05 × 100,000 = 5,000 CNY;
+    capex 3.0 CNY/W × 100,000 W = 300,000 CNY → 300,000 / 55,000 = 5.4545 years."""
+    d = tmp_path / "services"
+    d.mkdir()
+    k = {
+        "dg_capacity_kwp": 100.0,
+        "dg_energy_kwh": 50_000.0,
+        "dg_service_fee_cny": 29_000.0,
+        "dg_export_revenue_cny": 1_000.0,
+    }
+    (d / "kpis.json").write_text(json.dumps(k))
+    dg = {"capex_cny_per_w": 3.0, "om_cny_per_w_yr": 0.05, "yield_kwh_per_kwp": 1000.0}
+    (d / "config.json").write_text(json.dumps({"days": 365, "dg": dg}))
+    assert figs.pv_payback({"services": d}) == pytest.approx(300_000 / 55_000)
+
+
+def test_load_factor_gain_is_the_difference_of_the_agents_two_kpis(tmp_path: Path) -> None:
+    """Members' aggregate LF 0.82 and mean standalone LF 0.70 (both from kpis.json, one
+    definition) → a gain of 0.12 share points."""
+    d = tmp_path / "agency"
+    d.mkdir()
+    (d / "kpis.json").write_text(
+        json.dumps({"agency_load_factor": 0.82, "agency_standalone_load_factor": 0.70})
+    )
+    assert figs.load_factor_gain({"agency": d}) == pytest.approx(0.12)
 
 
 def test_summary_uses_a_student_t_interval() -> None:

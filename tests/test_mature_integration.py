@@ -23,7 +23,7 @@ ALL_ON = [
     "market.retailers=[market_manager,independent]",
     "market.retailer_customer_share=[0.6,0.4]",
     "bank.min_bills_cny=0",
-    "agency.apply_prob_per_month=1.0",
+    "bank.apply_prob_per_month=1.0",
 ]
 RETAILERS = {"retailer:market_manager", "retailer:independent"}
 

@@ -1,9 +1,10 @@
 """The mature phase's wholesale side end to end on the small park (PHASES.md §2).
 
 Runs of 35 days from Monday 2025-01-06: peak regulation cuts capacity to 88 %
-of the forecast weekday peak from 10:00 to 15:00 on weekdays, so every weekday
-has five scarce hours (the day-ahead demand bid exceeds the offered capacity),
-and February 1st closes the first month.
+of the forecast weekday peak from 10:00 to 15:00 on weekdays of the peak
+seasons (``grid.peak_regulation.months``: January is one, February is not), so
+every January weekday has five scarce hours (the day-ahead demand bid exceeds
+the offered capacity), and February 1st closes the first month.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def test_prices_reach_the_cap_only_in_scarce_intervals(mature):
     kpis, da, _, _, _ = mature
     at_cap = da.price_cny_per_mwh >= 1500.0 - 1e-9
     short = da.energy_shortfall_kw > 0
-    assert short.sum() == 5 * 25  # 10:00-15:00 on the 25 weekdays of 35 days
+    assert short.sum() == 5 * 20  # 10:00-15:00 on the 20 January weekdays of the 35 days
     assert (at_cap == short).all()
     # otherwise the marginal unit's offer 1000·c_var·1.05 sets the price (≤ 0.85·1050)
     assert da.price_cny_per_mwh[~short].max() <= 0.85 * 1050 + 1e-9

@@ -14,6 +14,7 @@ from markets.allocation import (
     coalition_costs_cny,
     in_core,
     is_efficient,
+    load_factors,
     shapley,
     unit_load_rate_contribution,
 )
@@ -222,6 +223,40 @@ def test_unit_load_rate_zero_conventions():
     """User with energy but nothing at the peak → inf; user with no energy → 0."""
     loads = np.array([[5.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
     np.testing.assert_array_equal(unit_load_rate_contribution(loads), [1.0 / 2.0, np.inf, 0.0])
+
+
+def test_load_factors_of_complementary_loads():
+    """Two users at 100 kW in alternate halves of four hours: each alone has energy 200 kWh
+    over a 100 kW peak × 4 h → LF 0.5; together a flat 100 kW → LF 1.0 (gain 0.5)."""
+    loads = np.array([[100.0, 100.0, 0.0, 0.0], [0.0, 0.0, 100.0, 100.0]])
+    lf = load_factors(loads)
+    assert lf.aggregate == pytest.approx(1.0)
+    assert lf.standalone == pytest.approx(0.5)
+
+
+def test_load_factors_of_coincident_peaks_show_no_gain():
+    """A flat 100 kW user (LF 1) and one at 100 kW for two of four hours (LF 0.5): the peaks
+    coincide, so aggregation gains nothing: 600 kWh / (200 kW × 4 h) = 0.75 both ways. (The
+    energy-weighted mean of the own LFs, (400·1 + 200·0.5)/600 = 0.83, would show a loss.)"""
+    lf = load_factors(np.array([[100.0] * 4, [100.0, 100.0, 0.0, 0.0]]))
+    assert lf.aggregate == pytest.approx(0.75)
+    assert lf.standalone == pytest.approx(0.75)
+    empty = load_factors(np.zeros((2, 3)))
+    assert (empty.aggregate, empty.standalone) == (0.0, 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(loads=load_matrices, a=st.floats(0.0, 50.0), b=st.floats(0.0, 2.0))
+def test_standalone_load_factor_prices_the_standalone_bills(loads, a, b):
+    """Aggregate ≥ standalone, and the members' standalone two-part bills Σ(a·P_i + b·E_i)
+    per kWh equal b + a / (LF_standalone · T) (one-hour intervals)."""
+    lf = load_factors(loads)
+    assert lf.aggregate >= lf.standalone - 1e-12
+    energy = loads.sum()
+    if energy > 0:
+        bills = a * loads.max(axis=1).sum() + b * energy
+        expected = b + a / (lf.standalone * loads.shape[1])
+        assert bills / energy == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
