@@ -286,17 +286,20 @@ def schedule(
     # the day's intervals cheapest first (ties: earliest); a window's order is
     # this order restricted to the window
     cheapest = np.lexsort((np.arange(n_t), price))
-    for k in range(arrival.size):  # bookings are few; each is vectorised over intervals
-        order = cheapest[(cheapest >= arrival[k]) & (cheapest < departure[k])]
-        room_kwh = np.minimum(pmax[k], remaining[order]) * dt
+    inside = (cheapest >= arrival[:, None]) & (cheapest < departure[:, None])  # bookings × T
+    # bookings are few and sequential (each one's charging cuts the headroom
+    # left for the next); each is vectorised over its window
+    for k, (need_k, pmax_k) in enumerate(zip(need.tolist(), pmax.tolist(), strict=True)):
+        order = cheapest[inside[k]]
+        room_kwh = np.minimum(pmax_k, remaining[order]) * dt
         before = np.cumsum(room_kwh) - room_kwh
-        fits = room_kwh.sum() >= need[k] - 1e-9 * max(1.0, need[k])
+        fits = bool(room_kwh.sum() >= need_k - 1e-9 * max(1.0, need_k))
         accepted[k] = fits
         if not (fits or partial):
             continue
-        take_kwh = np.clip(need[k] - before, 0.0, room_kwh)
-        charge[k, order] = take_kwh / dt
-        remaining[order] = np.maximum(remaining[order] - take_kwh / dt, 0.0)
+        take_kw = np.minimum(np.maximum(need_k - before, 0.0), room_kwh) / dt
+        charge[k, order] = take_kw
+        remaining[order] = np.maximum(remaining[order] - take_kw, 0.0)
     return _result(charge, need, price, dt, efficiency, remaining, accepted)
 
 
