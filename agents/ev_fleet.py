@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from agents.price_signal import price_cny_per_kwh
@@ -51,7 +50,7 @@ __all__ = ["DayBookings", "EVFleet", "draw_bookings"]
 
 def draw_bookings(
     rng: np.random.Generator, cfg: Any, n_users: int, ipd: int
-) -> tuple[pd.DataFrame, NDArray[np.int64], NDArray[np.bool_]]:
+) -> tuple[dict[str, NDArray[Any]], NDArray[np.int64], NDArray[np.bool_]]:
     """Draw one day's EV bookings.
 
     Args:
@@ -61,9 +60,11 @@ def draw_bookings(
         ipd: Intervals per day.
 
     Returns:
-        ``(bookings, owner, shows)``: the bookings table (``arrival``,
-        ``departure`` exclusive, as interval indices; ``energy_kwh``,
-        ``pmax_kw``), each booking's owner row and whether it shows up.
+        ``(bookings, owner, shows)``: the bookings table as a mapping of
+        column → array (``arrival``, ``departure`` exclusive, as interval
+        indices; ``energy_kwh``, ``pmax_kw``; see
+        :data:`markets.ev_booking.Bookings`), each booking's owner row and
+        whether it shows up.
     """
     steps = ipd // 24
     n = int(rng.poisson(float(cfg.bookings_per_user_day) * n_users))
@@ -75,9 +76,7 @@ def draw_bookings(
     shows = rng.random(n) >= float(cfg.no_show_prob)
     arrival = arrival_h * steps
     departure = np.minimum(arrival_h + dwell_h, 24) * steps
-    bookings = pd.DataFrame(
-        {"arrival": arrival, "departure": departure, "energy_kwh": energy, "pmax_kw": pmax}
-    )
+    bookings = {"arrival": arrival, "departure": departure, "energy_kwh": energy, "pmax_kw": pmax}
     return bookings, owner.astype(np.int64), shows
 
 
@@ -86,7 +85,7 @@ class DayBookings:
 
     Attributes:
         day: Model day served.
-        bookings: The bookings table.
+        bookings: The bookings table (column → array, one row per booking).
         owner: Owner row per booking.
         shows: Whether each booking shows up.
         accepted: Whether each booking was accepted (managed) or served.
@@ -98,7 +97,7 @@ class DayBookings:
     def __init__(
         self,
         day: int,
-        bookings: pd.DataFrame,
+        bookings: dict[str, NDArray[Any]],
         owner: NDArray[np.int64],
         shows: NDArray[np.bool_],
         accepted: NDArray[np.bool_],
@@ -191,7 +190,7 @@ class EVFleet(mesa.Agent):
         price = price_cny_per_kwh(m, day)
         dt = m.interval_h
         eta = float(cfg.eta)
-        n_b = len(bookings)
+        n_b = owner.size
         discharge = np.zeros((n_b, m.ipd))
         if cfg.mode == "unmanaged":
             sched = unmanaged(price, bookings, dt, eta)
@@ -201,8 +200,8 @@ class EVFleet(mesa.Agent):
             if cfg.mode == "v2g" and n_b:
                 mask = price >= price.max() - 1e-12
                 t = np.arange(m.ipd)[None, :]
-                a = bookings.arrival.to_numpy()[:, None]
-                d = bookings.departure.to_numpy()[:, None]
+                a = bookings["arrival"][:, None]
+                d = bookings["departure"][:, None]
                 recharge = np.where((t >= a) & (t < d), price[None, :], np.inf).min(axis=1)
                 v2g = v2g_discharge(
                     bookings,
@@ -215,7 +214,10 @@ class EVFleet(mesa.Agent):
                     eta=eta,
                 )
                 discharge = v2g.discharge_kw
-                to_book = bookings.assign(energy_kwh=bookings.energy_kwh + v2g.discharge_kwh / eta)
+                to_book = {
+                    **bookings,
+                    "energy_kwh": bookings["energy_kwh"] + v2g.discharge_kwh / eta,
+                }
             sched = schedule(self.headroom_kw(day), price, to_book, dt, eta)
             accepted = sched.accepted
             discharge = np.where(accepted[:, None], discharge, 0.0)
@@ -229,7 +231,7 @@ class EVFleet(mesa.Agent):
         who will show); 0 for a day not booked yet.
         """
         booked = self.booked.get(day)
-        if booked is None or not len(booked.bookings):
+        if booked is None or not booked.owner.size:
             return np.zeros((self.model.pop.n_users, self.model.ipd))
         net = (booked.charge_kw - booked.discharge_kw)[booked.accepted]
         shows = 1.0 - float(self.cfg.no_show_prob)
@@ -256,7 +258,7 @@ class EVFleet(mesa.Agent):
         n, ipd = today.demand_kw.shape
         charge_user = np.zeros((n, ipd))
         dis_user = np.zeros((n, ipd))
-        if booked is not None and len(booked.bookings):
+        if booked is not None and booked.owner.size:
             live = booked.shows & booked.accepted
             owner = booked.owner[live]
             charge_user = self._per_user(booked.charge_kw[live], owner)
@@ -264,7 +266,7 @@ class EVFleet(mesa.Agent):
             # discharge only serves the host's own load behind the meter
             dis_user = np.minimum(dis_user, today.demand_kw + charge_user)
             t = self.totals
-            t["bookings"] += len(booked.bookings)
+            t["bookings"] += booked.owner.size
             t["rejected"] += float(np.count_nonzero(~booked.accepted))
         self._charge_user_kw = charge_user
         self._discharge_user_kw = dis_user

@@ -109,9 +109,10 @@ def check_finite(
         ValueError: If ``arr`` holds NaN or infinite values, or negative values
             when ``nonnegative`` is set (the message gives the minimum).
     """
-    if not np.all(np.isfinite(arr)):
+    # ndarray methods, not np.all/np.any: called thousands of times a run
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name} holds NaN or infinite values")
-    if nonnegative and np.any(arr < 0):
+    if nonnegative and np.less(arr, 0).any():
         raise ValueError(f"{name} holds negative {noun} (min {float(arr.min())}{unit})")
 
 

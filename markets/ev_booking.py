@@ -38,7 +38,9 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -55,8 +57,12 @@ __all__ = [
     "v2g_discharge",
 ]
 
-#: Columns a bookings DataFrame must have.
+#: Columns a bookings table must have.
 BOOKING_COLUMNS = ("arrival", "departure", "energy_kwh", "pmax_kw")
+
+#: A bookings table: a DataFrame, or a mapping of column name → 1-D array (the
+#: same columns; rows in array order) that avoids pandas on the daily path.
+Bookings: TypeAlias = pd.DataFrame | Mapping[str, ArrayLike]
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,12 +133,13 @@ def _prices(price_cny_per_kwh: ArrayLike) -> NDArray[np.float64]:
 
 
 def _bookings(
-    bookings: pd.DataFrame, n_intervals: int
+    bookings: Bookings, n_intervals: int
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
     """Validate a bookings table against a day of ``n_intervals`` intervals.
 
     Args:
-        bookings: DataFrame with :data:`BOOKING_COLUMNS` (energy in kWh, power in kW).
+        bookings: Table (DataFrame or mapping of arrays, :data:`Bookings`) with
+            :data:`BOOKING_COLUMNS` (energy in kWh, power in kW).
         n_intervals: Number of intervals in the day.
 
     Returns:
@@ -143,14 +150,25 @@ def _bookings(
             indices, departure <= arrival, or negative or non-finite energy or
             power.
     """
-    if not isinstance(bookings, pd.DataFrame):
-        raise ValueError(f"bookings must be a pandas DataFrame, got {type(bookings).__name__}")
-    missing = [c for c in BOOKING_COLUMNS if c not in bookings.columns]
+    if isinstance(bookings, pd.DataFrame):
+        names = bookings.columns
+        columns = {c: bookings[c].to_numpy() for c in BOOKING_COLUMNS if c in names}
+    elif isinstance(bookings, Mapping):
+        columns = {c: np.asarray(bookings[c]) for c in BOOKING_COLUMNS if c in bookings}
+    else:
+        raise ValueError(
+            f"bookings must be a pandas DataFrame or a mapping of columns, "
+            f"got {type(bookings).__name__}"
+        )
+    missing = [c for c in BOOKING_COLUMNS if c not in columns]
     if missing:
         raise ValueError(f"bookings lacks columns {missing}; expected {list(BOOKING_COLUMNS)}")
+    sizes = {np.shape(v) for v in columns.values()}
+    if len(sizes) != 1 or len(next(iter(sizes))) != 1:
+        raise ValueError(f"bookings columns must be 1-D and of one length, got shapes {sizes}")
     idx = {}
     for col in ("arrival", "departure"):
-        raw = as_float_array(bookings[col].to_numpy(), f"bookings.{col}")
+        raw = as_float_array(columns[col], f"bookings.{col}")
         if not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw)):
             raise ValueError(f"bookings.{col} must hold integer interval indices")
         idx[col] = raw.astype(np.intp)
@@ -163,9 +181,9 @@ def _bookings(
         )
     if np.any(arrival < 0) or np.any(departure > n_intervals):
         raise ValueError(f"bookings arrival/departure must lie in [0, {n_intervals}]")
-    energy = as_float_array(bookings["energy_kwh"].to_numpy(), "bookings.energy_kwh")
+    energy = as_float_array(columns["energy_kwh"], "bookings.energy_kwh")
     check_finite(energy, "bookings.energy_kwh", nonnegative=True, noun="energies", unit=" kWh")
-    pmax = as_float_array(bookings["pmax_kw"].to_numpy(), "bookings.pmax_kw")
+    pmax = as_float_array(columns["pmax_kw"], "bookings.pmax_kw")
     check_finite(pmax, "bookings.pmax_kw", nonnegative=True, noun="powers", unit=" kW")
     return arrival, departure, energy, pmax
 
@@ -210,7 +228,7 @@ def _result(
 def schedule(
     headroom_kw: ArrayLike,
     price_cny_per_kwh: ArrayLike,
-    bookings: pd.DataFrame,
+    bookings: Bookings,
     interval_h: float = 1.0,
     eta: float = 1.0,
     partial: bool = False,
@@ -228,9 +246,10 @@ def schedule(
             interval (negative values count as 0).
         price_cny_per_kwh: Energy price per interval, CNY/kWh (1-D; its length
             is the number of intervals).
-        bookings: DataFrame with ``arrival``, ``departure`` (interval indices,
-            departure exclusive), ``energy_kwh`` (battery side, kWh) and
-            ``pmax_kw`` (kW), processed in row order.
+        bookings: Table (DataFrame or mapping of arrays, :data:`Bookings`)
+            with ``arrival``, ``departure`` (interval indices, departure
+            exclusive), ``energy_kwh`` (battery side, kWh) and ``pmax_kw``
+            (kW), processed in row order.
         interval_h: Interval length Δt, h.
         eta: Charging efficiency η in (0, 1]; grid-side energy = energy_kwh/η.
         partial: Charge what fits of a booking that does not fit in full
@@ -264,24 +283,29 @@ def schedule(
     remaining = np.clip(np.broadcast_to(head, (n_t,)), 0.0, None).astype(np.float64)
     charge = np.zeros((arrival.size, n_t))
     accepted = np.zeros(arrival.size, dtype=bool)
-    for k in range(arrival.size):  # bookings are few; each is vectorised over intervals
-        window = np.arange(arrival[k], departure[k])
-        order = window[np.lexsort((window, price[window]))]
-        room_kwh = np.minimum(pmax[k], remaining[order]) * dt
+    # the day's intervals cheapest first (ties: earliest); a window's order is
+    # this order restricted to the window
+    cheapest = np.lexsort((np.arange(n_t), price))
+    inside = (cheapest >= arrival[:, None]) & (cheapest < departure[:, None])  # bookings × T
+    # bookings are few and sequential (each one's charging cuts the headroom
+    # left for the next); each is vectorised over its window
+    for k, (need_k, pmax_k) in enumerate(zip(need.tolist(), pmax.tolist(), strict=True)):
+        order = cheapest[inside[k]]
+        room_kwh = np.minimum(pmax_k, remaining[order]) * dt
         before = np.cumsum(room_kwh) - room_kwh
-        fits = room_kwh.sum() >= need[k] - 1e-9 * max(1.0, need[k])
+        fits = bool(room_kwh.sum() >= need_k - 1e-9 * max(1.0, need_k))
         accepted[k] = fits
         if not (fits or partial):
             continue
-        take_kwh = np.clip(need[k] - before, 0.0, room_kwh)
-        charge[k, order] = take_kwh / dt
-        remaining[order] = np.maximum(remaining[order] - take_kwh / dt, 0.0)
+        take_kw = np.minimum(np.maximum(need_k - before, 0.0), room_kwh) / dt
+        charge[k, order] = take_kw
+        remaining[order] = np.maximum(remaining[order] - take_kw, 0.0)
     return _result(charge, need, price, dt, efficiency, remaining, accepted)
 
 
 def unmanaged(
     price_cny_per_kwh: ArrayLike,
-    bookings: pd.DataFrame,
+    bookings: Bookings,
     interval_h: float = 1.0,
     eta: float = 1.0,
 ) -> EvSchedule:
@@ -347,7 +371,7 @@ class V2gDischarge:
 
 
 def v2g_discharge(
-    bookings: pd.DataFrame,
+    bookings: Bookings,
     discharge_mask: ArrayLike,
     recharge_price_cny_per_kwh: ArrayLike,
     v2g_price_cny_per_kwh: float,

@@ -46,6 +46,7 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -165,6 +166,34 @@ def _per_interval(
     return arr
 
 
+@lru_cache(maxsize=16)
+def _constraint_matrices(n_t: int, n: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The day LP's constraint matrices, which depend on the shape only.
+
+    Variables are ``x = [g (T·n), r (T·n)]``, row-major by interval then plant.
+    Built directly as CSR arrays (cached per shape; callers must not modify
+    them); entry for entry the same matrices as the block construction
+    ``A_eq = [I_T ⊗ 1ᵀ_n, 0]`` and ``A_ub = [[0, −I_T ⊗ 1ᵀ_n], [I_m, I_m]]``.
+
+    Args:
+        n_t: Number of intervals T.
+        n: Number of plants.
+
+    Returns:
+        ``(A_ub, A_eq)``: (T + T·n) × 2·T·n and T × 2·T·n, entries ±1.
+    """
+    m = n_t * n
+    cols = np.arange(m, dtype=np.int32)
+    row_starts = np.arange(0, m + 1, n, dtype=np.int32)
+    a_eq = sp.csr_matrix((np.ones(m), cols, row_starts), shape=(n_t, 2 * m))
+    # T rows −Σ_i r[t, i] (the requirement), then m rows g[t, i] + r[t, i] (capacity)
+    data = np.concatenate([np.full(m, -1.0), np.ones(2 * m)])
+    indices = np.concatenate([m + cols, np.column_stack([cols, m + cols]).ravel()])
+    indptr = np.concatenate([row_starts, m + 2 * np.arange(1, m + 1, dtype=np.int32)])
+    a_ub = sp.csr_matrix((data, indices, indptr), shape=(n_t + m, 2 * m))
+    return a_ub, a_eq
+
+
 def co_optimize_day(
     energy_cost_cny_per_mwh: ArrayLike,
     capacity_mw: ArrayLike,
@@ -256,11 +285,7 @@ def co_optimize_day(
     reserve_short = r - req
 
     m = n_t * n
-    ones_row = sp.kron(sp.identity(n_t, format="csr"), np.ones((1, n)), format="csr")
-    zeros_t = sp.csr_matrix((n_t, m))
-    a_eq = sp.hstack([ones_row, zeros_t], format="csr")
-    eye_m = sp.identity(m, format="csr")
-    a_ub = sp.vstack([sp.hstack([zeros_t, -ones_row]), sp.hstack([eye_m, eye_m])], format="csr")
+    a_ub, a_eq = _constraint_matrices(n_t, n)
     b_ub = np.concatenate([-req, cap.ravel()])
     bounds = np.column_stack([np.zeros(2 * m), np.concatenate([np.full(m, np.inf), r_cap.ravel()])])
     res = linprog(

@@ -35,11 +35,11 @@ class Clock:
         #: Interval length, h.
         self.interval_h = 24.0 / self.ipd
         self.interval = np.timedelta64(int(86_400 * 10**9 // self.ipd), "ns")
+        self._start_date: dt.date = self.start.astype("datetime64[D]").item()
 
     def date_of(self, day: int) -> dt.date:
         """Calendar date of a model day."""
-        out: dt.date = (self.start + day * DAY_NS).astype("datetime64[D]").item()
-        return out
+        return self._start_date + dt.timedelta(days=int(day))
 
     def time_of(self, day: int, interval: Any) -> Any:
         """Timestamp(s) of the start of interval(s) of a model day (``datetime64[ns]``)."""

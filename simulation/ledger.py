@@ -15,11 +15,15 @@ References:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["FINANCING_PURPOSES", "Ledger"]
+
+_NS = np.dtype("datetime64[ns]")
 
 #: Purposes that move money without being a cost or a revenue (loans, deposits):
 #: they are left out of :meth:`Ledger.operating_balances` (users' cost).
@@ -79,23 +83,32 @@ class Ledger:
         Raises:
             ValueError: If an amount is not finite.
         """
-        amount = np.atleast_1d(np.asarray(amount_cny, dtype=float))
-        payer_a, payee_a, time_a = np.broadcast_arrays(
+        cols: tuple[NDArray[Any], ...] = (
             np.atleast_1d(np.asarray(payer, dtype=np.int64)),
             np.atleast_1d(np.asarray(payee, dtype=np.int64)),
-            np.atleast_1d(np.asarray(time, dtype="datetime64[ns]")),
+            np.atleast_1d(np.asarray(time, dtype=_NS)),
+            np.atleast_1d(np.asarray(amount_cny, dtype=float)),
         )
-        payer_a, payee_a, time_a, amount = np.broadcast_arrays(payer_a, payee_a, time_a, amount)
-        if not np.all(np.isfinite(amount)):
+        if any(c.ndim > 1 for c in cols):
+            cols = tuple(c.ravel() for c in np.broadcast_arrays(*cols))
+        # 1-D broadcasting by hand (np.broadcast_arrays costs ~50 µs a call)
+        n = max((c.size for c in cols if c.size != 1), default=1)
+        if any(c.size not in (1, n) for c in cols):
+            raise ValueError(
+                f"ledger: '{purpose}' posting columns of lengths {[c.size for c in cols]}"
+            )
+        amount = cols[3]
+        if not np.isfinite(amount).all():
             raise ValueError(f"ledger: non-finite amount in a '{purpose}' posting")
-        keep = amount != 0.0
-        if not keep.any():
+        if amount.size == n:
+            keep = np.flatnonzero(amount)
+        else:  # one amount for all n rows
+            keep = np.arange(n if amount[0] != 0.0 else 0)
+        if not keep.size:
             return
+        # the kept rows, as fresh arrays (fancy indexing copies)
         payer_a, payee_a, time_a, amount = (
-            payer_a[keep].copy(),
-            payee_a[keep].copy(),
-            time_a[keep].copy(),
-            amount[keep].copy(),
+            c[keep] if c.size == n else c.repeat(keep.size) for c in cols
         )
         np.subtract.at(self._balances, payer_a, amount)
         np.add.at(self._balances, payee_a, amount)

@@ -23,6 +23,7 @@ import mesa
 from agents.park_user import ParkUser
 from simulation.billing import Billing
 from simulation.clock import Clock
+from simulation.config._frozen import freeze
 from simulation.day import DayState
 from simulation.energy import EnergyBook
 from simulation.ledger import Ledger
@@ -40,10 +41,13 @@ class ParkModel(mesa.Model):
     """Agent-based model of an industrial park's power service.
 
     Args:
-        cfg: A validated ``Config`` (DictConfig).
+        cfg: A validated ``Config`` (DictConfig). The model keeps it frozen
+            into plain read-only objects (:func:`simulation.config._frozen.freeze`),
+            so the daily stages read it at the cost of a dict look-up.
     """
 
     def __init__(self, cfg: Any) -> None:
+        cfg = freeze(cfg)
         super().__init__(rng=int(cfg.seed))
         self.cfg = cfg
         self.clock = Clock(cfg.start_date, cfg.days, cfg.intervals_per_day)

@@ -29,6 +29,25 @@ def test_ledger_double_entry():
         led.post(T0, 0, grid, np.nan, "tariff")
 
 
+def test_ledger_broadcasts_scalars_drops_zeros_and_rejects_ragged_batches():
+    """A scalar amount or account is repeated over the batch; zero rows are dropped (a
+    zero scalar posts nothing); times per row or one time; 2-D batches are flattened;
+    lengths other than 1 and the batch length are an error."""
+    led = Ledger([f"user:{i:05d}" for i in range(3)])
+    grid = led.account("grid")
+    led.post(T0, np.arange(3), grid, 2.0, "fee")
+    led.post(T0 + np.arange(3) * H, grid, np.arange(3), [1.0, 0.0, 0.5], "refund")
+    led.post(T0, 0, grid, 0.0, "nothing")
+    led.post(T0, np.array([[0, 1]]), grid, np.array([[0.25, 0.75]]), "grid_2d")
+    np.testing.assert_array_equal(led.user_balances(3), [-1.25, -2.75, -1.5])
+    assert led.balance("grid") == 5.5
+    frame = led.to_frame()
+    assert len(frame) == 7 and "nothing" not in set(frame.purpose.astype(str))
+    assert frame.time.dtype == np.dtype("datetime64[ns]")
+    with pytest.raises(ValueError, match="lengths"):
+        led.post(T0, np.arange(3), grid, [1.0, 2.0], "ragged")
+
+
 def test_platform_lead_time_and_switch():
     on = InformationPlatform(enabled=True)
     eff = T0 + 10 * H

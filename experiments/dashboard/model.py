@@ -14,6 +14,7 @@ a megabyte of extra arrays).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -129,14 +130,27 @@ def available_switches() -> dict[Switch, Any]:
     return kept
 
 
-def switch_overrides(cfg: DictConfig, switches: dict[str, Any]) -> list[str]:
+def _select(cfg: Any, key: str) -> Any:
+    """The value at a dotted ``key`` of a composed or a model's (frozen) config, or None."""
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.select(cfg, key, default=None)
+    node = cfg
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def switch_overrides(cfg: Any, switches: dict[str, Any]) -> list[str]:
     """Hydra overrides for the switches the user moved that ``cfg`` has.
 
     A switch left at its initial value keeps each phase's own preset; a switch
     whose key the phase's config does not have is ignored.
 
     Args:
-        cfg: The composed config of the chosen phase and park.
+        cfg: The composed config of the chosen phase and park (or a
+            model's frozen config, ``ParkModel.cfg``).
         switches: Keyword name (:attr:`Switch.param`) → chosen value.
 
     Returns:
@@ -148,7 +162,7 @@ def switch_overrides(cfg: DictConfig, switches: dict[str, Any]) -> list[str]:
         if param not in initial:
             continue
         sw, start = initial[param]
-        if value == start or OmegaConf.select(cfg, sw.key, default=None) is None:
+        if value == start or _select(cfg, sw.key) is None:
             continue
         text = str(value).lower() if isinstance(value, bool) else repr(float(value))
         out.append(f"{sw.key}={text}")

@@ -137,6 +137,54 @@ def test_schedule_respects_headroom_power_and_energy(rows, headroom, price, eta,
     assert np.all(s.charge_kw >= 0.0)
 
 
+def _reference_schedule(head, price, rows, dt, eta):
+    """The window-by-window greedy of rule E1 as first written (each window lexsorted)."""
+    price = np.asarray(price, dtype=float)
+    remaining = np.clip(np.asarray(head, dtype=float), 0.0, None)
+    charge = np.zeros((len(rows), price.size))
+    for k, (a, d, e, p) in enumerate(rows):
+        need = e / eta
+        window = np.arange(a, d)
+        order = window[np.lexsort((window, price[window]))]
+        room_kwh = np.minimum(p, remaining[order]) * dt
+        before = np.cumsum(room_kwh) - room_kwh
+        if room_kwh.sum() < need - 1e-9 * max(1.0, need):
+            continue
+        take_kwh = np.clip(need - before, 0.0, room_kwh)
+        charge[k, order] = take_kwh / dt
+        remaining[order] = np.maximum(remaining[order] - take_kwh / dt, 0.0)
+    return charge, remaining
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(_booking, max_size=8),
+    headroom=st.lists(st.floats(-10.0, 60.0), min_size=12, max_size=12),
+    price=st.lists(st.sampled_from([0.3, 0.6, 1.0]), min_size=12, max_size=12),
+    eta=st.floats(0.5, 1.0),
+)
+def test_schedule_matches_the_window_greedy_and_takes_a_mapping(rows, headroom, price, eta):
+    """The day-wide cheapest-first order restricted to a window is the window's own order:
+    the schedule equals the window-by-window greedy bit for bit, and a mapping of column
+    arrays gives the same schedule as the DataFrame."""
+    rows = [(a, min(max(d, a + 1), 12), e, p) for a, d, e, p in rows if a < 12]
+    charge, left = _reference_schedule(headroom, price, rows, 1.0, eta)
+    s = schedule(headroom, price, _bookings(rows), eta=eta)
+    np.testing.assert_array_equal(s.charge_kw, charge)
+    np.testing.assert_array_equal(s.headroom_left_kw, left)
+    cols = ["arrival", "departure", "energy_kwh", "pmax_kw"]
+    mapping = {c: np.array([r[i] for r in rows]) for i, c in enumerate(cols)}
+    m = schedule(headroom, price, mapping, eta=eta)
+    np.testing.assert_array_equal(m.charge_kw, s.charge_kw)
+    np.testing.assert_array_equal(m.accepted, s.accepted)
+
+
+def test_schedule_rejects_ragged_column_mappings():
+    ragged = {"arrival": [0, 1], "departure": [2], "energy_kwh": [1.0], "pmax_kw": [7.0]}
+    with pytest.raises(ValueError, match="one length"):
+        schedule(10.0, PRICE, ragged)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     price=st.lists(st.sampled_from([0.3, 0.6, 1.0]), min_size=12, max_size=12),
