@@ -191,7 +191,10 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     days = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     days.insert(0, "date", model.clock.start + np.arange(len(days)) * np.timedelta64(1, "D"))
     parquet("days.parquet", days)
-    parquet("events.parquet", model.platform.to_frame())
+    write_atomic(
+        out_dir / "events.parquet",
+        lambda p: _write_parquet_stream(p, model.platform.frames()),
+    )
     for stem, frame in module_tables(model).items():
         parquet(f"{stem}.parquet", frame)
     write_atomic(
