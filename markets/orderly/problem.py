@@ -111,7 +111,8 @@ def _prepare(
 
     dp = np.minimum(blk[:, None], loads)
     cost = np.multiply(c if c.ndim == 2 else c[:, None], dp)
-    cost *= dt  # (c·ΔP)·Δt in place: no second (n, T) temporary
+    if dt != 1.0:  # x·1.0 is x exactly: skip the pass at hourly intervals
+        cost *= dt  # (c·ΔP)·Δt in place: no second (n, T) temporary
     total = loads.sum(axis=0)
     deficit = total - cap
     tol = 1e-9 * max(1.0, float(total.max(initial=0.0)), float(cap.max(initial=0.0)))
