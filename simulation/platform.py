@@ -208,17 +208,30 @@ class InformationPlatform:
 
     def _order(self) -> NDArray[np.intp]:
         """Positions of all messages sorted by ``(sent_at, recipient)``, stable, NaT last."""
+        bs = self._batches
+        whole = all(
+            ((b.sent_at != _NAT) & (b.sent_at % 10**9 == 0)).all() for b in bs
+        )  # whole seconds, no NaT
+        if whole:
+            # One int64 key (second, recipient) sorts as the pair; built batch by batch
+            # into one array (no log-sized temporaries) and sorted in one stable pass.
+            s0 = min(int(b.sent_at.min()) for b in bs) // 10**9
+            s1 = max(int(b.sent_at.max()) for b in bs) // 10**9
+            r0 = min(int(b.recipient.min()) for b in bs)
+            span = max(int(b.recipient.max()) for b in bs) - r0 + 1
+            if (s1 - s0 + 1) < np.iinfo(np.int64).max // span:
+                key = np.empty(self._n, dtype=np.int64)
+                lo = 0
+                for b in bs:
+                    k = key[lo : lo + b.n]
+                    k[:] = b.sent_at // 10**9 - s0
+                    k *= span
+                    k += b.recipient - r0
+                    lo += b.n
+                return np.argsort(key, kind="stable")
         sent = self._full("sent_at")
-        rec = self._full("recipient")
-        if sent.size and (sent != _NAT).all() and (sent % 10**9 == 0).all():
-            # Whole seconds: one int64 key (second, recipient) sorts as the pair, and faster.
-            sec = sent // 10**9
-            sec -= sec.min()
-            span = int(rec.max()) - int(rec.min()) + 1
-            if int(sec.max()) < np.iinfo(np.int64).max // (span + 1):
-                return np.argsort(sec * span + (rec - rec.min()), kind="stable")
         sent[sent == _NAT] = np.iinfo(np.int64).max
-        return np.lexsort((rec, sent))
+        return np.lexsort((self._full("recipient"), sent))
 
     def _full(self, name: str) -> NDArray:
         """One numeric column of every message, in publish order."""
