@@ -11,7 +11,7 @@ is delivered) measures the platform's value.
 Recipients are user row indices (``-1`` for a broadcast); senders are account
 names. Messages are stored in vectorised batches, a value shared by a whole
 batch once (so a year of 10,000 users' plans, reminders and notices, about
-four million rows, holds about 30 bytes a row); the per-day notice index keeps
+four million rows, holds 32–40 bytes a row); the per-day notice index keeps
 only the earliest ``sent_at`` of each (recipient, moment), and the log is
 written block by block in ``sent_at`` order (:meth:`InformationPlatform.frames`).
 """
