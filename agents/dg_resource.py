@@ -37,8 +37,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy.signal import lfilter
-from scipy.special import ndtr
 
 from markets.dg import scale_profile
 
@@ -246,6 +244,9 @@ def wind_profile_kw(
         ValueError: On a non-positive length, speed or shape, ρ outside [0, 1),
             a non-positive number of turbines or an unknown turbine type.
     """
+    # scipy.signal and scipy.special cost ~2 s to import: only when a wind profile is drawn
+    from scipy.signal import lfilter
+    from scipy.special import ndtr
     from windpowerlib import power_output
 
     if int(n_intervals) != n_intervals or n_intervals < 1:

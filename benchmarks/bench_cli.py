@@ -6,7 +6,8 @@ default output: users.parquet per user per day, ledger, events, plans, figure),
 and reports its wall time and peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``
 of that child alone, since each case runs in its own measuring subprocess).
 Beside it, the in-process engine (``ParkModel.run`` only, no import, config or
-output cost) and the plain Mesa reference (``naive_reference.NaiveModel``: one
+output cost; with the share of its weekly plans, the ``start`` and ``week_plan``
+stages) and the plain Mesa reference (``naive_reference.NaiveModel``: one
 Mesa agent per user stepping every hour — a log-normal load draw, a look-up of
 its precomputed curtailment, loss of load, metering and a time-of-use bill —
 then merit-order shedding of any excess) are measured in the same run, on the
@@ -51,6 +52,7 @@ ENGINE = r"""
 import json, resource, sys, time
 sys.path.insert(0, {here!r})
 kind, overrides, days = {kind!r}, {overrides!r}, {days}
+plan_s = [0.0]
 if kind == "naive":
     from naive_reference import NaiveModel
     model = NaiveModel({n})
@@ -64,11 +66,22 @@ else:
     cfg = compose_config(overrides)
     validate(cfg)
     model = ParkModel(cfg)
+
+    def timed(hook):
+        def run(today):
+            t = time.perf_counter()
+            hook(today)
+            plan_s[0] += time.perf_counter() - t
+        return run
+
+    # the weekly orderly plans: the week_plan stage and the first plan (start)
+    for stage in ("start", "week_plan"):
+        model._hooks[stage] = [timed(h) for h in model._hooks.get(stage, [])]
     t1 = time.perf_counter()
     model.run()
 run_s = time.perf_counter() - t1
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"run_s": run_s, "rss_mb": rss}}))
+print(json.dumps({{"run_s": run_s, "plan_s": plan_s[0], "rss_mb": rss}}))
 """
 
 
@@ -142,7 +155,8 @@ def headline(args: argparse.Namespace) -> None:
         rate = ui / c["wall_s"]
         print(
             f"{phase:<11} {n:>7} users x {days} days: CLI {c['wall_s']:6.2f} s "
-            f"{c['rss_mb']:7.0f} MB | engine {e['run_s']:6.2f} s | "
+            f"{c['rss_mb']:7.0f} MB | engine {e['run_s']:6.2f} s "
+            f"(plans {e['plan_s']:5.2f} s) | "
             f"CLI {rate / 1e6:6.2f} M user-intervals/s = {rate / ref_rate:5.1f}x reference"
         )
 

@@ -1,7 +1,7 @@
 """Runs of consecutive ``True`` cells in users × intervals masks (dimensionless indices).
 
 References:
-    NumPy reference, ``numpy.diff`` and ``numpy.nonzero``, https://numpy.org/doc/stable/.
+    NumPy reference, ``numpy.flatnonzero`` and ``numpy.diff``, https://numpy.org/doc/stable/.
 """
 
 from __future__ import annotations
@@ -53,21 +53,23 @@ def runs(mask: NDArray[np.bool_]) -> Runs:
     Returns:
         The runs, ordered by row then start; indices are interval positions.
     """
-    m = np.asarray(mask, dtype=bool)
+    m = np.ascontiguousarray(mask, dtype=bool)
     shape = (int(m.shape[0]), int(m.shape[1]))
-    rows = np.flatnonzero(m.any(axis=1))  # curtailment is sparse: work on active rows only
-    if len(rows) == 0:
+    n_cols = shape[1]
+    # Curtailment is sparse: work on the True cells only (row-major flat indices).
+    cell = np.flatnonzero(m)
+    if len(cell) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Runs(user=empty, start=empty, stop=empty.copy(), shape=shape)
-    sub = m[rows]
-    padded = np.zeros((sub.shape[0], sub.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = sub
-    diff = np.diff(padded, axis=1)
-    su, sc = np.nonzero(diff == 1)
-    _, ec = np.nonzero(diff == -1)  # row-major order: starts and stops pair up
+    row, col = np.divmod(cell, n_cols)
+    # A run starts where the previous True cell is not the cell just before it in the same
+    # row, and ends where the next one is not the cell just after it.
+    brk = np.flatnonzero((np.diff(cell) != 1) | (col[1:] == 0))
+    first = np.concatenate(([0], brk + 1))
+    last = np.concatenate((brk, [len(cell) - 1]))
     return Runs(
-        user=rows[su].astype(np.int64),
-        start=sc.astype(np.int64),
-        stop=ec.astype(np.int64),
+        user=row[first].astype(np.int64),
+        start=col[first].astype(np.int64),
+        stop=(col[last] + 1).astype(np.int64),
         shape=shape,
     )

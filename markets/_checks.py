@@ -256,6 +256,17 @@ def finite_array(
             ``allow_inf``) or lie out of range.
     """
     arr = as_float_array(values, name, copy=copy)
+    if arr.size and not allow_inf:
+        # Fast path for large arrays: min and max are NaN if any value is (no temporaries);
+        # anything out of bounds falls through to the checks below for their messages.
+        lo, hi = float(arr.min()), float(arr.max())
+        if (
+            math.isfinite(lo)
+            and math.isfinite(hi)
+            and (lower is None or (lo > lower if lower_open else lo >= lower))
+            and (upper is None or (hi < upper if upper_open else hi <= upper))
+        ):
+            return arr
     if allow_inf:
         if np.isnan(arr).any():
             raise ValueError(f"{name} holds NaN values")

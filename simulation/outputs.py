@@ -135,11 +135,20 @@ def _user_frame(model: ParkModel) -> pd.DataFrame:
     return pd.concat(list(_user_frames(model)), ignore_index=True)
 
 
-def _write_parquet_stream(path: Path, frames: Iterable[pd.DataFrame]) -> None:
+def _write_parquet_stream(
+    path: Path, frames: Iterable[pd.DataFrame], *, dictionary_floats: bool = True
+) -> None:
     """Write frames of one schema as row groups of one Parquet file (pyarrow ``ParquetWriter``).
 
     Read back with :func:`pandas.read_parquet`, the file equals
     ``pd.concat(frames).to_parquet(path, index=False)`` (same columns and dtypes).
+
+    Args:
+        path: The file to write.
+        frames: DataFrames of one schema, one row group each.
+        dictionary_floats: Dictionary-encode float columns too (pyarrow's default).
+            Off, many-valued float columns (users × days results) are written in
+            about half the time for a file about 10 % larger.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -149,7 +158,10 @@ def _write_parquet_stream(path: Path, frames: Iterable[pd.DataFrame]) -> None:
         for frame in frames:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                coded: bool | list[str] = dictionary_floats or [
+                    f.name for f in table.schema if not pa.types.is_floating(f.type)
+                ]
+                writer = pq.ParquetWriter(path, table.schema, use_dictionary=coded)
             else:
                 table = table.replace_schema_metadata(writer.schema.metadata)
             writer.write_table(table)
@@ -186,12 +198,18 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
         write_atomic(out_dir / name, lambda p: frame.to_parquet(p, index=False))
 
     parquet("intervals.parquet", _interval_frame(model))
-    write_atomic(out_dir / "users.parquet", lambda p: _write_parquet_stream(p, _user_frames(model)))
+    write_atomic(
+        out_dir / "users.parquet",
+        lambda p: _write_parquet_stream(p, _user_frames(model), dictionary_floats=False),
+    )
     parquet("ledger.parquet", model.ledger.to_frame())
     days = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     days.insert(0, "date", model.clock.start + np.arange(len(days)) * np.timedelta64(1, "D"))
     parquet("days.parquet", days)
-    parquet("events.parquet", model.platform.to_frame())
+    write_atomic(
+        out_dir / "events.parquet",
+        lambda p: _write_parquet_stream(p, model.platform.frames()),
+    )
     for stem, frame in module_tables(model).items():
         parquet(f"{stem}.parquet", frame)
     write_atomic(

@@ -9,23 +9,65 @@ it received about it, so switching the platform off (only the final notice
 is delivered) measures the platform's value.
 
 Recipients are user row indices (``-1`` for a broadcast); senders are account
-names. Messages are stored in vectorised batches.
+names. Messages are stored in vectorised batches, a value shared by a whole
+batch once (so a year of 10,000 users' plans, reminders and notices, about
+four million rows, holds 32–40 bytes a row); the per-day notice index keeps
+only the earliest ``sent_at`` of each (recipient, moment), and the log is
+written block by block in ``sent_at`` order (:meth:`InformationPlatform.frames`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ALWAYS_DELIVERED", "InformationPlatform"]
+__all__ = ["ALWAYS_DELIVERED", "FRAME_ROWS", "InformationPlatform"]
 
 #: Kinds delivered even when the platform is disabled (the statutory last-minute notice).
 ALWAYS_DELIVERED: frozenset[str] = frozenset({"notice"})
+#: Messages per block of :meth:`InformationPlatform.frames`.
+FRAME_ROWS = 1 << 20
 
 _DAY_NS = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+_COLUMNS = ("sent_at", "effective_at", "sender", "recipient", "kind", "quantity", "until")
+_TIMES = frozenset({"sent_at", "effective_at", "until"})
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One published batch; a column is 0-d when the batch shares one value."""
+
+    n: int
+    sent_at: NDArray[np.int64]  # ns since the epoch
+    effective_at: NDArray[np.int64]
+    recipient: NDArray[np.int64]
+    quantity: NDArray[np.float64]
+    until: NDArray[np.int64]
+    sender: str
+    kind: str
+    payload: NDArray[np.object_]
+
+
+#: A block's positions split by batch: (batch, indices into the block, rows in the batch).
+_Groups = list[tuple[int, NDArray[np.intp], NDArray[np.intp]]]
+
+
+def _column(x: ArrayLike, dtype: str | type, n: int) -> NDArray:
+    """``x`` as a 0-d array when it is one value, else a private ``(n,)`` copy."""
+    a = np.asarray(x, dtype=dtype)
+    if a.ndim == 0:
+        return a.copy()
+    return np.broadcast_to(a, (n,)).copy()
+
+
+def _ns(x: ArrayLike) -> NDArray[np.int64]:
+    return np.atleast_1d(np.asarray(x, dtype="datetime64[ns]")).view(np.int64)
 
 
 class InformationPlatform:
@@ -37,9 +79,14 @@ class InformationPlatform:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._chunks: list[dict[str, NDArray]] = []
-        self._by_day: dict[int, list[tuple[NDArray, NDArray, NDArray]]] = defaultdict(list)
-        self._index_cache: dict[int, tuple[int, tuple[NDArray, NDArray]]] = {}
+        self._batches: list[_Batch] = []
+        self._n = 0
+        # Notice index per day, key = recipient * 86,400 + second of the day it takes
+        # effect: batches not yet merged, and the merged (sorted unique key, earliest sent_at).
+        self._pending: dict[int, list[tuple[NDArray[np.int64], NDArray[np.int64]]]] = defaultdict(
+            list
+        )
+        self._index: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
 
     def publish(
         self,
@@ -75,39 +122,36 @@ class InformationPlatform:
         if not self.enabled and kind not in ALWAYS_DELIVERED:
             return 0
         rec = np.atleast_1d(np.asarray(recipient, dtype=np.int64))
-        sent = np.atleast_1d(np.asarray(sent_at, dtype="datetime64[ns]"))
-        eff = np.atleast_1d(np.asarray(effective_at, dtype="datetime64[ns]"))
+        sent, eff = _ns(sent_at), _ns(effective_at)
         n = max(len(rec), len(sent), len(eff))
         if n == 0 or (len(rec) == 0):
             return 0
-        rec, sent, eff = (np.broadcast_to(a, (n,)).copy() for a in (rec, sent, eff))
-        qty = np.broadcast_to(np.asarray(quantity, dtype=float), (n,)).copy()
-        end = (
-            np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-            if until is None
-            else np.broadcast_to(np.asarray(until, dtype="datetime64[ns]"), (n,)).copy()
+        batch = _Batch(
+            n=n,
+            sent_at=_column(sent if len(sent) > 1 else sent[0], np.int64, n),
+            effective_at=_column(eff if len(eff) > 1 else eff[0], np.int64, n),
+            recipient=_column(rec if len(rec) > 1 else rec[0], np.int64, n),
+            quantity=_column(quantity, float, n),
+            until=(
+                np.array(_NAT)
+                if until is None
+                else _column(np.asarray(until, dtype="datetime64[ns]").view(np.int64), np.int64, n)
+            ),
+            sender=str(sender),
+            kind=str(kind),
+            payload=_column(payload, object, n),
         )
-        pay = np.asarray(payload, dtype=object)
-        self._chunks.append(
-            {
-                "sent_at": sent,
-                "effective_at": eff,
-                "recipient": rec,
-                "quantity": qty,
-                "until": end,
-                # per-batch constants, expanded only when the log is written
-                "sender": np.asarray(sender, dtype=object),
-                "kind": np.asarray(kind, dtype=object),
-                "payload": pay if pay.ndim else pay.reshape(()),
-            }
-        )
+        self._batches.append(batch)
+        self._n += n
         if not notice:
             return n
-        eff_ns = eff.astype(np.int64)
-        days = eff_ns // _DAY_NS
+        eff_b = np.broadcast_to(eff, (n,))
+        days = eff_b // _DAY_NS
+        keys = np.broadcast_to(rec, (n,)) * 86_400 + (eff_b - days * _DAY_NS) // 10**9
+        sent_b = np.broadcast_to(sent, (n,))
         for day in np.unique(days):
             sel = days == day
-            self._by_day[int(day)].append((rec[sel], eff_ns[sel], sent.astype(np.int64)[sel]))
+            self._pending[int(day)].append((keys[sel], sent_b[sel]))
         return n
 
     def lead_time_h(self, recipient: ArrayLike, effective_at: ArrayLike) -> NDArray[np.float64]:
@@ -122,7 +166,7 @@ class InformationPlatform:
             got about that moment, in hours; 0 where it got none.
         """
         rec = np.atleast_1d(np.asarray(recipient, dtype=np.int64))
-        eff = np.atleast_1d(np.asarray(effective_at, dtype="datetime64[ns]")).astype(np.int64)
+        eff = _ns(effective_at)
         out = np.zeros(len(rec))
         if len(rec) == 0:
             return out
@@ -140,49 +184,131 @@ class InformationPlatform:
         return out
 
     def _day_index(self, day: int) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
-        """Sorted (recipient, effective time) keys of a day and their earliest sent_at."""
-        chunks = self._by_day.get(day)
-        if not chunks:
-            return None
-        cached = self._index_cache.get(day)
-        if cached is not None and cached[0] == len(chunks):
-            return cached[1]
-        rec = np.concatenate([c[0] for c in chunks])
-        eff = np.concatenate([c[1] for c in chunks])
-        sent = np.concatenate([c[2] for c in chunks])
-        # one int64 key: recipient and the second of the day it takes effect
-        keys = rec * 86_400 + (eff - day * _DAY_NS) // 10**9
+        """Sorted unique (recipient, effective time) keys of a day and their earliest sent_at.
+
+        Batches published since the last look-up are merged into the day's index,
+        which keeps one row per key.
+        """
+        pending = self._pending.pop(day, None)
+        index = self._index.get(day)
+        if not pending:
+            return index
+        parts = pending if index is None else [index, *pending]
+        keys = np.concatenate([k for k, _ in parts])
+        sent = np.concatenate([t for _, t in parts])
         order = np.lexsort((sent, keys))
         keys, sent = keys[order], sent[order]
         first = np.ones(len(keys), dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
-        index = (keys[first], sent[first])
-        self._index_cache[day] = (len(chunks), index)
+        index = self._index[day] = (keys[first], sent[first])
         return index
 
     def __len__(self) -> int:
-        return sum(len(c["recipient"]) for c in self._chunks)
+        return self._n
+
+    def _order(self) -> NDArray[np.intp]:
+        """Positions of all messages sorted by ``(sent_at, recipient)``, stable, NaT last."""
+        bs = self._batches
+        whole = all(
+            ((b.sent_at != _NAT) & (b.sent_at % 10**9 == 0)).all() for b in bs
+        )  # whole seconds, no NaT
+        if whole:
+            # One int64 key (second, recipient) sorts as the pair; built batch by batch
+            # into one array (no log-sized temporaries) and sorted in one stable pass.
+            s0 = min(int(b.sent_at.min()) for b in bs) // 10**9
+            s1 = max(int(b.sent_at.max()) for b in bs) // 10**9
+            r0 = min(int(b.recipient.min()) for b in bs)
+            span = max(int(b.recipient.max()) for b in bs) - r0 + 1
+            if (s1 - s0 + 1) < np.iinfo(np.int64).max // span:
+                key = np.empty(self._n, dtype=np.int64)
+                lo = 0
+                for b in bs:
+                    k = key[lo : lo + b.n]
+                    k[:] = b.sent_at // 10**9 - s0
+                    k *= span
+                    k += b.recipient - r0
+                    lo += b.n
+                return np.argsort(key, kind="stable")
+        sent = self._full("sent_at")
+        sent[sent == _NAT] = np.iinfo(np.int64).max
+        return np.lexsort((self._full("recipient"), sent))
+
+    def _full(self, name: str) -> NDArray:
+        """One numeric column of every message, in publish order."""
+        return np.concatenate([np.broadcast_to(getattr(b, name), (b.n,)) for b in self._batches])
+
+    def _gather(self, name: str, pos: NDArray[np.intp], groups: _Groups) -> NDArray:
+        """Column ``name`` at global positions ``pos`` (batch by batch)."""
+        out = np.empty(len(pos), dtype=np.asarray(getattr(self._batches[0], name)).dtype)
+        for b_id, where, local in groups:
+            col = getattr(self._batches[b_id], name)
+            out[where] = col if col.ndim == 0 else col[local]
+        return out
+
+    def _groups(self, pos: NDArray[np.intp], starts: NDArray[np.int64]) -> _Groups:
+        """``pos`` split by batch: (batch, indices into ``pos``, positions within the batch)."""
+        bid = np.searchsorted(starts, pos, side="right") - 1
+        order = np.argsort(bid, kind="stable")
+        sorted_bid = bid[order]
+        cut = np.flatnonzero(np.diff(sorted_bid)) + 1
+        lo, hi = np.r_[0, cut], np.r_[cut, len(pos)]
+        return [
+            (int(sorted_bid[a]), order[a:b], pos[order[a:b]] - starts[sorted_bid[a]])
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
+        ]
+
+    def frames(self, rows: int = FRAME_ROWS) -> Iterator[pd.DataFrame]:
+        """The log in blocks of ``rows`` messages, sorted by ``sent_at`` then ``recipient``.
+
+        Concatenated, the blocks equal :meth:`to_frame`; every block has the same
+        columns, dtypes and categories (so they can be row groups of one Parquet file).
+
+        Args:
+            rows: Messages per block.
+
+        Yields:
+            DataFrames with the columns of :meth:`to_frame`.
+        """
+        if not self._batches:
+            yield self._empty()
+            return
+        order = self._order()
+        starts = np.cumsum([0] + [b.n for b in self._batches[:-1]], dtype=np.int64)
+        cats = {c: sorted({getattr(b, c) for b in self._batches}) for c in ("sender", "kind")}
+        batch_codes = {
+            c: np.array([cats[c].index(getattr(b, c)) for b in self._batches]) for c in cats
+        }
+        for lo in range(0, len(order), rows):
+            pos = order[lo : lo + rows]
+            groups = self._groups(pos, starts)
+            bid = np.empty(len(pos), dtype=np.int64)
+            for b_id, where, _ in groups:
+                bid[where] = b_id
+            data: dict[str, object] = {}
+            for c in _COLUMNS:
+                if c in cats:
+                    data[c] = pd.Categorical.from_codes(batch_codes[c][bid], categories=cats[c])
+                elif c in _TIMES:
+                    data[c] = self._gather(c, pos, groups).view("datetime64[ns]")
+                else:
+                    data[c] = self._gather(c, pos, groups)
+            data["payload"] = pd.Series(self._gather("payload", pos, groups)).astype(str)
+            yield pd.DataFrame(data)
+
+    @staticmethod
+    def _empty() -> pd.DataFrame:
+        cols = [*_COLUMNS, "payload"]
+        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        for c in _TIMES:
+            frame[c] = frame[c].astype("datetime64[ns]")
+        frame["recipient"] = frame["recipient"].astype(np.int64)
+        frame["quantity"] = frame["quantity"].astype(float)
+        frame["payload"] = frame["payload"].astype(str)
+        return frame
 
     def to_frame(self) -> pd.DataFrame:
         """All messages as a DataFrame sorted by ``sent_at`` (recipient -1 = broadcast)."""
-        cols = ["sent_at", "effective_at", "sender", "recipient", "kind", "quantity", "until"]
-        if not self._chunks:
-            frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in [*cols, "payload"]})
-            for c in ("sent_at", "effective_at", "until"):
-                frame[c] = frame[c].astype("datetime64[ns]")
-            frame["recipient"] = frame["recipient"].astype(np.int64)
-            frame["quantity"] = frame["quantity"].astype(float)
-            frame["payload"] = frame["payload"].astype(str)
-            return frame
-
-        def column(c: str) -> NDArray:
-            return np.concatenate(
-                [np.broadcast_to(ch[c], ch["recipient"].shape) for ch in self._chunks]
-            )
-
-        data = {c: column(c) for c in [*cols, "payload"]}
-        frame = pd.DataFrame(data)
-        frame["sender"] = frame["sender"].astype("category")
-        frame["kind"] = frame["kind"].astype("category")
-        frame["payload"] = frame["payload"].astype(str)
-        return frame.sort_values(["sent_at", "recipient"], kind="stable", ignore_index=True)
+        blocks = list(self.frames())
+        if len(blocks) == 1:
+            return blocks[0]
+        return pd.concat(blocks, ignore_index=True)

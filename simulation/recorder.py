@@ -117,7 +117,7 @@ class Recorder:
             # Closed by close() or when the recorder is collected (__del__).
             self._spool = tempfile.TemporaryFile(prefix="parksim-users-")  # noqa: SIM115
         offset = self._spool.seek(0, 2)
-        self._spool.write(np.ascontiguousarray(self._buf[:, :n_rows]).tobytes())
+        self._spool.write(np.ascontiguousarray(self._buf[:, :n_rows]).data)  # no bytes copy
         self._spool.flush()  # np.fromfile reads the file descriptor, not Python's buffer
         self._spooled.append((self._buf_start, n_rows, offset))
         self._buf[:] = 0.0

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
 from markets._checks import (
     bool_array,
@@ -94,6 +93,8 @@ def adoption_probability(
         gap = (t - np.where(finite, pb, t)) / t
         payback_term = b * gap if b > 0.0 else np.zeros_like(gap)  # no 0 · (−inf)
         logit = a + payback_term + g * s
+    from scipy.special import expit  # ~0.5 s to import: only when adoption is evaluated
+
     return np.where(finite, c * expit(logit), 0.0)
 
 

@@ -115,7 +115,6 @@ def _prune(p: _Problem, x: NDArray[np.bool_], unit: NDArray[np.float64]) -> NDAr
     """Drop selected users, most expensive per kWh first, whose ΔP fits in the cover surplus."""
     b = p.blocks
     x = x.copy()
-    dp_e = p.dp_kw[p.elig]
     for k in range(b.n_blocks):  # loop over blocks only
         t_idx = np.arange(b.start[k], b.stop[k])[p.def_mask[b.start[k] : b.stop[k]]]
         sel = np.flatnonzero(x[:, k])
@@ -123,7 +122,7 @@ def _prune(p: _Problem, x: NDArray[np.bool_], unit: NDArray[np.float64]) -> NDAr
             x[sel, k] = False
             continue
         sel = sel[np.argsort(-unit[sel, k], kind="stable")]
-        ps = dp_e[sel][:, t_idx]
+        ps = p.dp_kw[np.ix_(p.elig[sel], t_idx)]  # only the cells needed
         excess = ps.sum(axis=0) - p.deficit_kw[t_idx]
         for _ in range(4):  # a few rounds of prefix removal
             rm = np.flatnonzero((ps <= excess + p.tol_kw).all(axis=1) & x[sel, k])
@@ -156,7 +155,7 @@ def _balanced(p: _Problem) -> NDArray[np.bool_]:
     def_idx = np.flatnonzero(p.def_mask)
     bt = b.block_of_interval[def_idx]
     blk_with_def, first_pos = np.unique(bt, return_index=True)
-    a = p.dp_kw[p.elig][:, def_idx]  # (n_e, n_def)
+    a = p.dp_kw[np.ix_(p.elig, def_idx)]  # (n_e, n_def)
     res = p.deficit_kw[def_idx].copy()
     peak0 = np.maximum.reduceat(res, first_pos)
     k_e = p.restart_cny[p.elig]
@@ -232,7 +231,7 @@ def _objective_cny(p: _Problem, x: NDArray[np.bool_]) -> float:
     loss = float((p.blk_cost * x).sum() + np.dot(p.restart_cny[p.elig], starts))
     def_idx = np.flatnonzero(p.def_mask)
     bt = p.blocks.block_of_interval[def_idx]
-    cover = (p.dp_kw[p.elig][:, def_idx] * x[:, bt]).sum(axis=0)
+    cover = (p.dp_kw[np.ix_(p.elig, def_idx)] * x[:, bt]).sum(axis=0)
     resid = p.deficit_kw[def_idx] - cover
     unserved = float(np.where(resid > p.tol_kw, resid, 0.0).sum()) * p.dt
     den = p.denom_kwh[p.elig]

@@ -110,7 +110,9 @@ def _prepare(
     )
 
     dp = np.minimum(blk[:, None], loads)
-    cost = (c if c.ndim == 2 else c[:, None]) * dp * dt
+    cost = np.multiply(c if c.ndim == 2 else c[:, None], dp)
+    if dt != 1.0:  # x·1.0 is x exactly: skip the pass at hourly intervals
+        cost *= dt  # (c·ΔP)·Δt in place: no second (n, T) temporary
     total = loads.sum(axis=0)
     deficit = total - cap
     tol = 1e-9 * max(1.0, float(total.max(initial=0.0)), float(cap.max(initial=0.0)))
@@ -133,13 +135,20 @@ def _prepare(
     blk_cost = np.empty((elig.size, n_b))
     blk_kwh = np.empty((elig.size, n_b))
     blk_use = np.empty((elig.size, n_b), dtype=bool)
-    dp_e = dp[elig]
-    cost_e = cost[elig]
+    # Only the blocks' intervals of the eligible rows (blocks are disjoint and sorted, so
+    # each block is a contiguous column range of the subset, summed as before).
+    cols = blocks.block_of_interval >= 0
+    pos = np.cumsum(cols) - 1  # column of each block interval in the subset
+    sub = np.ix_(elig, np.flatnonzero(cols))
+    dp_e = dp[sub]
+    cost_e = cost[sub]
+    use_e = dp_e > 0
+    use_e &= def_mask[cols][None, :]
     for k in range(n_b):  # loop over blocks only
-        sl = slice(int(blocks.start[k]), int(blocks.stop[k]))
+        sl = slice(int(pos[blocks.start[k]]), int(pos[blocks.stop[k] - 1]) + 1)
         blk_cost[:, k] = cost_e[:, sl].sum(axis=1)
         blk_kwh[:, k] = dp_e[:, sl].sum(axis=1) * dt
-        blk_use[:, k] = (dp_e[:, sl][:, def_mask[sl]] > 0).any(axis=1)
+        blk_use[:, k] = use_e[:, sl].any(axis=1)
     len_h = blocks.length.astype(np.float64) * dt
     ub = (len_h[None, :] <= hours_cap[elig, None] * (1 + 1e-12) + 1e-9).astype(np.float64)
     # A block without cover for this user is useless unless it bridges sub-blocks.

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
 
 from markets._checks import check_finite, nonnegative_scalar
 from markets.tariffs.packages import Package, _packages, bills_cny
@@ -138,4 +137,6 @@ def switch_probability(
         raise ValueError(
             f"saving_cny {saving.shape} and switching_cost_cny {cost.shape} do not broadcast"
         ) from err
+    from scipy.special import expit  # ~0.5 s to import: only when switching is evaluated
+
     return np.asarray(expit(b * (net[0] - net[1])), dtype=np.float64)
