@@ -107,8 +107,8 @@ def test_non_finite_numbers_are_rejected(value):
         ("start_date=6.1.2025", "start_date"),
         # 2200-12-01 + 31 days ends on 2201-01-01, after the last allowed day
         ("start_date=2200-12-01 days=32", "days"),
-        # 10,000 users × 3,650 days × 24 = 876,000,000 cells > 400,000,000
-        ("park=large days=3650", "days"),
+        # 100,000 users × 3,650 days × 24 = 8,760,000,000 cells > 4,000,000,000
+        ("park=large park.n_users=100000 days=3650", "days"),
         # publish (24 × 1 day = 24 h) must come before the reminder (48 h)
         ("platform.plan_lead_days=1 platform.reminder_lead_h=48", "platform.reminder_lead_h"),
         # reminder (0.1 h) must come before the final notice (15 min = 0.25 h)

@@ -6,7 +6,7 @@ References:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -29,6 +29,7 @@ class _Problem:
     max_hours: NDArray[np.float64]
     max_calls: NDArray[np.float64]
     denom_kwh: NDArray[np.float64]  # prior demand + demand
+    demand_kwh: NDArray[np.float64]  # (n,) Σ_t load·Δt over this horizon
     prior_kwh: NDArray[np.float64]
     prior_share: NDArray[np.float64]
     z_min: float
@@ -123,7 +124,8 @@ def _prepare(
         intervals_per_day=ipd,
         sub_block_intervals=sub_block_intervals,
     )
-    denom = prior_d + loads.sum(axis=1) * dt
+    demand = loads.sum(axis=1) * dt
+    denom = prior_d + demand
     has_d = denom > 0
     prior_share = np.divide(prior_c, denom, out=np.zeros(n), where=has_d)
     z_min = float(prior_share[~prot].max(initial=0.0))
@@ -165,6 +167,7 @@ def _prepare(
         max_hours=hours_cap,
         max_calls=calls_cap,
         denom_kwh=denom,
+        demand_kwh=demand,
         prior_kwh=prior_c,
         prior_share=prior_share,
         z_min=z_min,
@@ -178,4 +181,28 @@ def _prepare(
         blk_kwh=blk_kwh,
         len_h=len_h,
         ub=ub,
+    )
+
+
+def _with_priors(
+    p: _Problem, prior_curtailed_kwh: ArrayLike | None, prior_demand_kwh: ArrayLike | None
+) -> _Problem:
+    """``p`` with another rotation history (prior curtailed and demand energy, kWh).
+
+    Validates the priors as :func:`_prepare` does and recomputes only what depends on
+    them: the share denominators, the prior shares and ``z_min``.
+    """
+    n = p.dp_kw.shape[0]
+    prior_c = _user_vector(prior_curtailed_kwh, "prior_curtailed_kwh", n, 0.0)
+    prior_d = _user_vector(prior_demand_kwh, "prior_demand_kwh", n, 0.0)
+    if (prior_c > prior_d * (1 + 1e-12) + 1e-9).any():
+        raise ValueError("prior_curtailed_kwh must not exceed prior_demand_kwh")
+    denom = prior_d + p.demand_kwh
+    prior_share = np.divide(prior_c, denom, out=np.zeros(n), where=denom > 0)
+    return replace(
+        p,
+        denom_kwh=denom,
+        prior_kwh=prior_c,
+        prior_share=prior_share,
+        z_min=float(prior_share[~p.protected].max(initial=0.0)),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -19,7 +19,7 @@ from markets._checks import check_int, nonnegative_scalar
 from markets.fairness import jain_index
 from markets.orderly.greedy import _greedy_plan
 from markets.orderly.milp import _solve_milp
-from markets.orderly.problem import _prepare, _Problem
+from markets.orderly.problem import _prepare, _Problem, _with_priors
 
 __all__ = ["OrderlyPlan", "schedule"]
 
@@ -66,6 +66,10 @@ class OrderlyPlan:
             feasible plan of these inputs, whatever the priors: ``lower_bound_cny − λ``
             (each share is at most 1); lets a later call with the same ``input_key``
             certify a plan as ``cost_bound_cny + λ·z_min`` without a solver.
+        problem: The validated problem this plan solved (internal; lets the next call
+            with identical raw inputs skip validation and block building).
+        raw_inputs: Copies of the caller's inputs except the priors (internal, for that
+            comparison).
 
     References:
         NDRC (2011) 《有序用电管理办法》; Jain, Chiu & Hawe (1984) for ``jain``.
@@ -93,6 +97,8 @@ class OrderlyPlan:
     solve_time_s: float
     input_key: str = ""
     cost_bound_cny: float = -np.inf
+    problem: _Problem | None = field(default=None, repr=False, compare=False)
+    raw_inputs: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
 
 def schedule(
@@ -207,27 +213,75 @@ def schedule(
     time_limit_s = nonnegative_scalar(time_limit_s, "time_limit_s", positive=True, real=True)
     mip_rel_gap = nonnegative_scalar(mip_rel_gap, "mip_rel_gap", real=True)
     hybrid_gap = nonnegative_scalar(hybrid_gap, "hybrid_gap", real=True)
-    prob = _prepare(
+    raw = _raw_inputs(
         loads_kw,
         capacity_kw,
         block_kw,
         loss_cny_per_kwh,
-        restart_cost_cny=restart_cost_cny,
-        protected=protected,
-        max_hours=max_hours,
-        max_calls=max_calls,
-        min_duration=min_duration,
-        fairness_weight_cny=fairness_weight_cny,
-        prior_curtailed_kwh=prior_curtailed_kwh,
-        prior_demand_kwh=prior_demand_kwh,
-        interval_h=interval_h,
-        intervals_per_day=intervals_per_day,
-        unserved_penalty_cny_per_kwh=unserved_penalty_cny_per_kwh,
-        sub_block_intervals=sub_block_intervals,
+        restart_cost_cny,
+        protected,
+        max_hours,
+        max_calls,
+        (min_duration, fairness_weight_cny, interval_h, intervals_per_day),
+        (unserved_penalty_cny_per_kwh, sub_block_intervals),
     )
+    if previous is not None and previous.problem is not None and _same(previous.raw_inputs, raw):
+        # Same inputs but the rotation history: skip validation, blocks and digest.
+        prob = _with_priors(previous.problem, prior_curtailed_kwh, prior_demand_kwh)
+        key = previous.input_key
+    else:
+        prob = _prepare(
+            loads_kw,
+            capacity_kw,
+            block_kw,
+            loss_cny_per_kwh,
+            restart_cost_cny=restart_cost_cny,
+            protected=protected,
+            max_hours=max_hours,
+            max_calls=max_calls,
+            min_duration=min_duration,
+            fairness_weight_cny=fairness_weight_cny,
+            prior_curtailed_kwh=prior_curtailed_kwh,
+            prior_demand_kwh=prior_demand_kwh,
+            interval_h=interval_h,
+            intervals_per_day=intervals_per_day,
+            unserved_penalty_cny_per_kwh=unserved_penalty_cny_per_kwh,
+            sub_block_intervals=sub_block_intervals,
+        )
+        key = _input_key(prob)
+    plan = _plan(
+        prob,
+        key,
+        previous,
+        method,
+        milp_max_users,
+        time_limit_s,
+        mip_rel_gap,
+        greedy_bound,
+        lp_bound_max_vars,
+        lagrangian_iters,
+        hybrid_gap,
+        t0,
+    )
+    return replace(plan, problem=prob, raw_inputs=raw)
 
+
+def _plan(
+    prob: _Problem,
+    key: str,
+    previous: OrderlyPlan | None,
+    method: str,
+    milp_max_users: int,
+    time_limit_s: float,
+    mip_rel_gap: float,
+    greedy_bound: str,
+    lp_bound_max_vars: int,
+    lagrangian_iters: int,
+    hybrid_gap: float,
+    t0: float,
+) -> OrderlyPlan:
+    """Solve a prepared problem: reuse, the empty plan, hybrid, MILP or greedy."""
     n_users = prob.dp_kw.shape[0]
-    key = _input_key(prob)
     if prob.blocks.n_blocks == 0:
         sel = np.zeros((n_users, 0), dtype=bool)
         return _finalise(prob, sel, 0.0, "no_shortage", "none", "none", t0, key=key)
@@ -269,6 +323,30 @@ def schedule(
         t0,
         key=key,
     )
+
+
+def _raw_inputs(*args: Any) -> tuple[Any, ...]:
+    """The caller's inputs as a comparable tuple: arrays copied, scalars as they are."""
+    return tuple(
+        _raw_inputs(*a) if isinstance(a, tuple) else (np.array(a) if a is not None else None)
+        for a in args
+    )
+
+
+def _same(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> bool:
+    """Whether two :func:`_raw_inputs` tuples hold identical values (shapes and dtypes)."""
+    if a is None or len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) or isinstance(y, tuple):
+            if not (isinstance(x, tuple) and isinstance(y, tuple) and _same(x, y)):
+                return False
+        elif x is None or y is None:
+            if x is not y:
+                return False
+        elif x.shape != y.shape or x.dtype != y.dtype or not np.array_equal(x, y):
+            return False
+    return True
 
 
 def _input_key(p: _Problem) -> str:

@@ -9,6 +9,8 @@ on the new optimum: for any plan x, loss(x) + λ·z_old(x) ≥ bound_old and z_o
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -100,3 +102,44 @@ def test_changed_inputs_are_solved_afresh() -> None:
     plan = schedule(**other, previous=first)
     assert plan.input_key != first.input_key
     assert plan.status != "reused"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_matches_a_fresh_preparation(seed: int) -> None:
+    """Identical raw inputs skip validation and block building (the previous plan's
+    problem with the new priors): every field of the plan equals the one prepared afresh."""
+    inst = {**_instance(seed), "mip_rel_gap": 0.05}
+    first = schedule(**inst, hybrid_gap=0.05)
+    prior_c, prior_d = _priors(seed + 7, inst["loads_kw"])
+    fast = schedule(**inst, prior_curtailed_kwh=prior_c, prior_demand_kwh=prior_d, previous=first)
+    slow_prev = dataclasses.replace(first, problem=None, raw_inputs=None)
+    slow = schedule(
+        **inst, prior_curtailed_kwh=prior_c, prior_demand_kwh=prior_d, previous=slow_prev
+    )
+    for f in dataclasses.fields(fast):
+        if f.name in ("solve_time_s", "problem", "raw_inputs"):
+            continue
+        a, b = getattr(fast, f.name), getattr(slow, f.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=f.name)
+        elif isinstance(a, float) and np.isnan(a):
+            assert np.isnan(b), f.name
+        else:
+            assert a == b, f.name
+    # Priors are still validated on the fast path.
+    with pytest.raises(ValueError, match="prior_curtailed_kwh"):
+        schedule(
+            **inst, prior_curtailed_kwh=prior_d + 1.0, prior_demand_kwh=prior_d, previous=first
+        )
+
+
+def test_a_changed_load_leaves_the_fast_path() -> None:
+    """One load value changed by 1 kW: prepared afresh (another key), not the old problem."""
+    inst = _instance(5)
+    first = schedule(**inst)
+    loads = inst["loads_kw"].copy()
+    loads[0, 10] += 1.0
+    plan = schedule(**{**inst, "loads_kw": loads}, previous=first)
+    assert plan.problem is not None and plan.problem is not first.problem
+    assert plan.input_key != first.input_key
+    np.testing.assert_array_equal(plan.problem.dp_kw, np.minimum(inst["block_kw"][:, None], loads))
