@@ -19,7 +19,7 @@ Usage:
     .venv/bin/python benchmarks/bench_cli.py                      # 10,000 users, orderly
     .venv/bin/python benchmarks/bench_cli.py --users 200 --phases orderly efficiency agency
     .venv/bin/python benchmarks/bench_cli.py --scaling            # docs/performance.md table
-    .venv/bin/python benchmarks/bench_cli.py --sweep              # 8 runs, 1 vs 2 workers
+    .venv/bin/python benchmarks/bench_cli.py --sweep              # parksim -m seed=0..7: 1 vs 2 workers
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -180,26 +179,40 @@ def scaling(args: argparse.Namespace) -> None:
             )
 
 
-def _one_sweep_run(seed: int) -> float:
-    return cli("orderly", 200, 365, repeat=1)["wall_s"]
+def _sweep_wall_s(n_jobs: int, phase: str, days: int) -> float:
+    """Wall time of ``parksim -m seed=0,...,7`` as a user runs it, ``n_jobs`` workers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [
+            PY,
+            "-m",
+            "simulation.cli",
+            "-m",
+            "seed=" + ",".join(str(s) for s in range(8)),
+            f"phase={phase}",
+            f"days={days}",
+            "progress=false",
+            f"hydra.launcher.n_jobs={n_jobs}",
+            f"hydra.sweep.dir={tmp}/sweep",
+        ]
+        t0 = time.perf_counter()
+        subprocess.run(
+            cmd, check=True, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        return time.perf_counter() - t0
 
 
 def sweep(args: argparse.Namespace) -> None:
-    """8 one-year default-park runs: serial against 2 worker processes."""
-    seeds = list(range(8))
-    t0 = time.perf_counter()
-    for s in seeds:
-        _one_sweep_run(s)
-    serial = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        list(pool.map(_one_sweep_run, seeds))
-    parallel = time.perf_counter() - t0
-    print(f"uptime: {os.popen('uptime').read().strip()}")
-    print(
-        f"8 x one year, default park: serial {serial:.1f} s, 2 workers {parallel:.1f} s, "
-        f"speed-up {serial / parallel:.2f}x"
-    )
+    """8 one-year default-park runs (seeds 0–7) through ``parksim -m``: 1 worker vs 2."""
+    for phase in args.phases:
+        serial = _sweep_wall_s(1, phase, args.days)
+        parallel = _sweep_wall_s(2, phase, args.days)
+        print(f"uptime: {os.popen('uptime').read().strip()}")
+        print(
+            f"parksim -m seed=0,...,7 phase={phase} days={args.days} (default park): "
+            f"1 worker {serial:.1f} s, 2 workers {parallel:.1f} s, "
+            f"speed-up {serial / parallel:.2f}x",
+            flush=True,
+        )
 
 
 def main() -> None:
