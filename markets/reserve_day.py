@@ -30,7 +30,11 @@ energy-shortfall interval it is the cap (scarcity pricing). The reserve price is
 returns one valid choice (the raw λ_t is kept in ``shadow_energy_price_cny_per_mwh``).
 
 HiGHS always runs with a time limit and a relative gap (``mip_rel_gap`` only binds
-MIPs; an LP stops at an optimal basis within HiGHS's feasibility tolerances).
+MIPs; an LP stops at an optimal basis within HiGHS's feasibility tolerances). The
+matrix is passed to one ``highspy`` solver per shape (:class:`markets._highs.FixedLp`);
+each day changes only costs and bounds and solves from a cold start, with
+``linprog(method="highs")``'s row order and options, so a day's result does not depend
+on the days before it.
 
 References:
     Kirschen, D. S. & Strbac, G., "Fundamentals of Power System Economics",
@@ -51,9 +55,9 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linprog
 
 from markets._checks import as_float_array, check_finite, nonnegative_scalar
+from markets._highs import FixedLp
 
 __all__ = ["DayReserveResult", "co_optimize_day", "reserve_requirement_mw"]
 
@@ -194,6 +198,22 @@ def _constraint_matrices(n_t: int, n: int) -> tuple[sp.csr_matrix, sp.csr_matrix
     return a_ub, a_eq
 
 
+@lru_cache(maxsize=16)
+def _day_lp(n_t: int, n: int) -> FixedLp:
+    """The day LP's HiGHS solver, its matrix ``[A_ub; A_eq]`` passed once per shape.
+
+    Args:
+        n_t: Number of intervals T.
+        n: Number of plants.
+
+    Returns:
+        A :class:`markets._highs.FixedLp` with (2·T + T·n) rows and 2·T·n columns;
+        every solve sets all costs and bounds and starts cold.
+    """
+    a_ub, a_eq = _constraint_matrices(n_t, n)
+    return FixedLp(sp.vstack([a_ub, a_eq], format="csc"))
+
+
 def co_optimize_day(
     energy_cost_cny_per_mwh: ArrayLike,
     capacity_mw: ArrayLike,
@@ -285,25 +305,21 @@ def co_optimize_day(
     reserve_short = r - req
 
     m = n_t * n
-    a_ub, a_eq = _constraint_matrices(n_t, n)
-    b_ub = np.concatenate([-req, cap.ravel()])
-    bounds = np.column_stack([np.zeros(2 * m), np.concatenate([np.full(m, np.inf), r_cap.ravel()])])
-    res = linprog(
+    inf = np.full(m, np.inf)
+    # rows as linprog passes them: requirement (T), capacity (m), balance (T)
+    sol = _day_lp(n_t, n).solve(
         np.concatenate([(c_e * h).ravel(), c_r.ravel()]),
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=served,
-        bounds=bounds,
-        method="highs",
-        options={"time_limit": time_limit, "mip_rel_gap": gap},
+        np.zeros(2 * m),
+        np.concatenate([inf, r_cap.ravel()]),
+        np.concatenate([np.full(n_t + m, -np.inf), served]),
+        np.concatenate([-req, cap.ravel(), served]),
+        time_limit_s=time_limit,
+        mip_rel_gap=gap,
     )
-    if res.status != 0:
-        raise ValueError(f"day co-optimisation failed: HiGHS status {res.status} ({res.message})")
-    g = np.clip(res.x[:m], 0.0, None).reshape(n_t, n)
-    rr = np.clip(res.x[m:], 0.0, None).reshape(n_t, n)
-    shadow = np.asarray(res.eqlin.marginals, dtype=np.float64) / h
-    mu = -np.asarray(res.ineqlin.marginals[:n_t], dtype=np.float64)
+    g = np.clip(sol.x[:m], 0.0, None).reshape(n_t, n)
+    rr = np.clip(sol.x[m:], 0.0, None).reshape(n_t, n)
+    shadow = sol.row_dual[n_t + m :] / h
+    mu = -sol.row_dual[:n_t]
     price = np.clip(shadow, floor_price, cap_price)
     tol = 1e-9 * np.maximum(1.0, total_cap)
     price = np.where(energy_short > tol, cap_price, price)

@@ -1,0 +1,215 @@
+"""A HiGHS LP of fixed structure, passed to the solver once and re-solved with new data.
+
+``scipy.optimize.linprog(method="highs")`` re-validates, stacks and converts its inputs
+and builds a new solver on every call: for the mature phase's day LP (a few hundred
+rows, solved 365 times a year) that wrapper costs about three times HiGHS's own solve.
+:class:`FixedLp` keeps one ``highspy`` solver per constraint matrix and changes only
+the column costs, column bounds and row bounds between solves.
+
+Equivalence with ``linprog``: the matrix is passed as ``linprog`` passes it (the
+inequality rows, then the equality rows, column-wise), with the options ``linprog``
+sets (presolve on, dual simplex strategy, time limit, ``mip_rel_gap``, no output),
+and every solve starts cold (:meth:`highspy.Highs.clearSolver`: no basis kept from
+the previous solve), so a solve's result depends only on its own data — not on the
+calls before it — and is the same vertex on every run. The duals are HiGHS's
+``row_dual``, which are what ``linprog`` returns as ``ineqlin.marginals`` and
+``eqlin.marginals`` (``scipy/optimize/_linprog_highs.py`` copies ``row_dual``
+unchanged): ∂objective/∂row bound, so <= 0 on a binding ``<=`` row of a minimisation.
+
+Units: whatever the caller's LP uses (dimensionless here); the time limit is in s.
+
+References:
+    Huangfu, Q. & Hall, J. A. J., "Parallelizing the dual revised simplex method",
+    Mathematical Programming Computation 10:119–142, 2018 (HiGHS).
+    HiGHS documentation, "Python interface (highspy)" and "Options",
+    https://ergo-code.github.io/HiGHS/stable/ .
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from highspy._core import _Highs
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, eq=False)
+class LpSolution:
+    """An optimal solution of a :class:`FixedLp` (dimensionless: the LP's own units).
+
+    Attributes:
+        x: Column values (num_cols,).
+        row_dual: Row duals ∂objective/∂row bound (num_rows,), sign as ``linprog``'s
+            ``marginals``.
+    """
+
+    x: NDArray[np.float64]
+    row_dual: NDArray[np.float64]
+
+
+def _finite_or_highs_inf(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Map ±inf to ±``highspy.kHighsInf``, as ``linprog`` does (dimensionless).
+
+    Args:
+        values: Bounds, may hold ±inf.
+
+    Returns:
+        A contiguous float64 copy with infinite entries replaced.
+    """
+    out = np.array(values, dtype=np.float64, order="C")
+    inf = np.isinf(out)
+    out[inf] = np.sign(out[inf]) * highspy.kHighsInf
+    return out
+
+
+class FixedLp:
+    """min c·x s.t. row_lower <= A·x <= row_upper, col_lower <= x <= col_upper; A fixed.
+
+    Not thread-safe: one solver object, re-used by every :meth:`solve` (the simulation
+    runs one model per process).
+    """
+
+    def __init__(self, a: sp.csr_matrix | sp.csc_matrix) -> None:
+        """Pass the constraint matrix to a new, silent HiGHS solver.
+
+        Args:
+            a: The constraint matrix (num_rows × num_cols), any scipy sparse format;
+                dimensionless.
+        """
+        csc = sp.csc_matrix(a)
+        self.num_rows, self.num_cols = (int(s) for s in csc.shape)
+        # highspy.Highs() prints HiGHS's banner to stdout on construction (it installs
+        # its Python callbacks while output is still on) and routes every solve through
+        # them; the core class it extends (which scipy's own wrapper uses too) is silent.
+        self._h = _Highs()
+        self._set_options(
+            {
+                "output_flag": False,
+                "log_to_console": False,
+                "presolve": "on",
+                "simplex_strategy": 1,  # dual simplex, as linprog(method="highs")
+            }
+        )
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.num_cols
+        lp.num_row_ = self.num_rows
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = self.num_cols
+        lp.a_matrix_.num_row_ = self.num_rows
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(np.float64)
+        lp.col_cost_ = np.zeros(self.num_cols)
+        lp.col_lower_ = np.zeros(self.num_cols)
+        lp.col_upper_ = np.zeros(self.num_cols)
+        lp.row_lower_ = np.zeros(self.num_rows)
+        lp.row_upper_ = np.zeros(self.num_rows)
+        self._check(self._h.passModel(lp), "passModel")
+        self._cols = np.arange(self.num_cols, dtype=np.int32)
+        self._rows = np.arange(self.num_rows, dtype=np.int32)
+        self._limits: tuple[float, float] | None = None
+
+    def _set_options(self, options: dict[str, bool | float | str | int]) -> None:
+        """Set HiGHS options by name (dimensionless; ``time_limit`` in s).
+
+        Args:
+            options: Option name → value.
+
+        Raises:
+            ValueError: If HiGHS rejects an option.
+        """
+        for name, value in options.items():
+            self._check(self._h.setOptionValue(name, value), f"option {name}={value!r}")
+
+    @staticmethod
+    def _check(status: highspy.HighsStatus, what: str) -> None:
+        """Raise unless a HiGHS call returned ``kOk`` (dimensionless).
+
+        Args:
+            status: The call's status.
+            what: The call, for the message.
+
+        Raises:
+            ValueError: On a warning or an error status.
+        """
+        if status != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS {what} returned {status}")
+
+    def solve(
+        self,
+        cost: NDArray[np.float64],
+        col_lower: NDArray[np.float64],
+        col_upper: NDArray[np.float64],
+        row_lower: NDArray[np.float64],
+        row_upper: NDArray[np.float64],
+        *,
+        time_limit_s: float,
+        mip_rel_gap: float,
+    ) -> LpSolution:
+        """Solve with new costs and bounds, from a cold start (dimensionless; s).
+
+        Args:
+            cost: Column costs c (num_cols,).
+            col_lower: Column lower bounds (num_cols,), may be -inf.
+            col_upper: Column upper bounds (num_cols,), may be +inf.
+            row_lower: Row lower bounds (num_rows,), may be -inf.
+            row_upper: Row upper bounds (num_rows,), may be +inf.
+            time_limit_s: HiGHS time limit, s (> 0).
+            mip_rel_gap: HiGHS relative gap (binds MIPs only), dimensionless.
+
+        Returns:
+            The optimal column values and row duals.
+
+        Raises:
+            ValueError: If an array has the wrong length, or HiGHS does not report an
+                optimum (infeasible, unbounded, time limit, ...).
+        """
+        for arr, size, name in (
+            (cost, self.num_cols, "cost"),
+            (col_lower, self.num_cols, "col_lower"),
+            (col_upper, self.num_cols, "col_upper"),
+            (row_lower, self.num_rows, "row_lower"),
+            (row_upper, self.num_rows, "row_upper"),
+        ):
+            if np.shape(arr) != (size,):
+                raise ValueError(f"{name} must hold {size} values, got shape {np.shape(arr)}")
+        limits = (float(time_limit_s), float(mip_rel_gap))
+        if limits != self._limits:
+            self._set_options({"time_limit": limits[0], "mip_rel_gap": limits[1]})
+            self._limits = limits
+        h = self._h
+        n, m = self.num_cols, self.num_rows
+        self._check(
+            h.changeColsCost(n, self._cols, np.ascontiguousarray(cost, dtype=np.float64)),
+            "changeColsCost",
+        )
+        self._check(
+            h.changeColsBounds(
+                n, self._cols, _finite_or_highs_inf(col_lower), _finite_or_highs_inf(col_upper)
+            ),
+            "changeColsBounds",
+        )
+        # changeRowsBounds is bound in highspy 1.16 but missing from its type stubs
+        self._check(
+            h.changeRowsBounds(  # type: ignore[attr-defined]
+                m, self._rows, _finite_or_highs_inf(row_lower), _finite_or_highs_inf(row_upper)
+            ),
+            "changeRowsBounds",
+        )
+        self._check(h.clearSolver(), "clearSolver")
+        run_status = h.run()
+        model_status = h.getModelStatus()
+        if run_status == highspy.HighsStatus.kError or (
+            model_status != highspy.HighsModelStatus.kOptimal
+        ):
+            raise ValueError(
+                f"HiGHS did not reach an optimum: {h.modelStatusToString(model_status)}"
+            )
+        sol = h.getSolution()
+        return LpSolution(
+            x=np.asarray(sol.col_value, dtype=np.float64),
+            row_dual=np.asarray(sol.row_dual, dtype=np.float64),
+        )
