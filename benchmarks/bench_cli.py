@@ -18,8 +18,8 @@ Every figure is the best of ``--repeat`` runs (default 3): the machine is shared
 Usage:
     .venv/bin/python benchmarks/bench_cli.py                      # 10,000 users, orderly
     .venv/bin/python benchmarks/bench_cli.py --users 200 --phases orderly efficiency agency
-    .venv/bin/python benchmarks/bench_cli.py --scaling            # docs/performance.md table
-    .venv/bin/python benchmarks/bench_cli.py --sweep              # parksim -m seed=0..7: 1 vs 2 workers
+    .venv/bin/python benchmarks/bench_cli.py --scaling            # the README table
+    .venv/bin/python benchmarks/bench_cli.py --sweep              # parksim -m, 1 vs 2 workers
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ ORDER: dict[str, str] = {
 
 #: Extra overrides the gallery PNGs were made with (default: the small park, 28 days).
 PNG_OVERRIDES: dict[str, list[str]] = {
-    "phase_comparison": [],  # the PNG is `make run` itself (182 days, 3 seeds)
+    "phase_comparison": [],  # the PNG is `make run` itself (365 days, 3 seeds)
     "fairness_weight": ["park=small", "days=63"],
 }
 DEFAULT_PNG_OVERRIDES: list[str] = ["park=small", "days=28"]
