@@ -156,17 +156,15 @@ def _solver_stdout_silenced() -> Iterator[None]:
 
 
 def _solve_milp(
-    p: _Problem, time_limit_s: float, mip_rel_gap: float, *, relax: bool
+    p: _Problem, time_limit_s: float, mip_rel_gap: float
 ) -> tuple[NDArray[np.bool_] | None, float, str, float]:
-    """Solve the block MILP (or its LP relaxation).
+    """Solve the block MILP (its LP relaxation: :func:`_lp_relaxation`).
 
     Returns the selection (None without incumbent), the dual bound, the status and
     HiGHS's own relative gap (NaN if it reports none).
     """
     c, cons, bounds, integrality, xs = _build_model(p)
     n_e, n_b = p.blk_cost.shape
-    if relax:
-        integrality = np.zeros_like(integrality)
     with _solver_stdout_silenced():
         res = milp(
             c,
@@ -175,9 +173,6 @@ def _solve_milp(
             integrality=integrality,
             options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False},
         )
-    if relax:
-        ok = res.status == 0 and res.fun is not None
-        return None, float(res.fun) if ok else -np.inf, "lp", np.nan
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(bound) if bound is not None and np.isfinite(bound) else -np.inf
     if res.status == 0 and not integrality.any():  # nobody eligible: an LP, solved exactly

@@ -6,7 +6,9 @@ References:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -206,3 +208,53 @@ def _with_priors(
         prior_share=prior_share,
         z_min=float(prior_share[~p.protected].max(initial=0.0)),
     )
+
+
+def _raw_inputs(*args: Any) -> tuple[Any, ...]:
+    """The caller's inputs as a comparable tuple: arrays copied, scalars as they are."""
+    return tuple(
+        _raw_inputs(*a) if isinstance(a, tuple) else (np.array(a) if a is not None else None)
+        for a in args
+    )
+
+
+def _same(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> bool:
+    """Whether two :func:`_raw_inputs` tuples hold identical values (shapes and dtypes)."""
+    if a is None or len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) or isinstance(y, tuple):
+            if not (isinstance(x, tuple) and isinstance(y, tuple) and _same(x, y)):
+                return False
+        elif x is None or y is None:
+            if x is not y:
+                return False
+        elif x.shape != y.shape or x.dtype != y.dtype or not np.array_equal(x, y):
+            return False
+    return True
+
+
+def _input_key(p: _Problem) -> str:
+    """Digest of the validated inputs except the priors (rotation history)."""
+    h = hashlib.blake2b(digest_size=16)
+    arrays: tuple[NDArray[Any], ...] = (
+        p.dp_kw,
+        p.cost_cny,
+        p.deficit_kw,
+        p.restart_cny,
+        p.protected,
+    )
+    for arr in arrays:
+        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(repr(arr.shape).encode())
+    limits: tuple[NDArray[Any], ...] = (
+        p.max_hours,
+        p.max_calls,
+        p.blocks.start,
+        p.blocks.stop,
+        p.blocks.first,
+    )
+    for arr in limits:
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(repr((p.lam, p.penalty, p.dt, p.ipd, p.tol_kw)).encode())
+    return h.hexdigest()

@@ -7,7 +7,6 @@ References:
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -19,7 +18,14 @@ from markets._checks import check_int, nonnegative_scalar
 from markets.fairness import jain_index
 from markets.orderly.greedy import _greedy_plan
 from markets.orderly.milp import _solve_milp
-from markets.orderly.problem import _prepare, _Problem, _with_priors
+from markets.orderly.problem import (
+    _input_key,
+    _prepare,
+    _Problem,
+    _raw_inputs,
+    _same,
+    _with_priors,
+)
 
 __all__ = ["OrderlyPlan", "schedule"]
 
@@ -303,7 +309,7 @@ def _plan(
             key,
         )
     if method == "milp":
-        x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
+        x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap)
         if x is not None:
             sel = _full_selection(prob, x)
             return _finalise(prob, sel, bound, status, "milp", "milp_dual", t0, solver_gap, key=key)
@@ -323,56 +329,6 @@ def _plan(
         t0,
         key=key,
     )
-
-
-def _raw_inputs(*args: Any) -> tuple[Any, ...]:
-    """The caller's inputs as a comparable tuple: arrays copied, scalars as they are."""
-    return tuple(
-        _raw_inputs(*a) if isinstance(a, tuple) else (np.array(a) if a is not None else None)
-        for a in args
-    )
-
-
-def _same(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> bool:
-    """Whether two :func:`_raw_inputs` tuples hold identical values (shapes and dtypes)."""
-    if a is None or len(a) != len(b):
-        return False
-    for x, y in zip(a, b, strict=True):
-        if isinstance(x, tuple) or isinstance(y, tuple):
-            if not (isinstance(x, tuple) and isinstance(y, tuple) and _same(x, y)):
-                return False
-        elif x is None or y is None:
-            if x is not y:
-                return False
-        elif x.shape != y.shape or x.dtype != y.dtype or not np.array_equal(x, y):
-            return False
-    return True
-
-
-def _input_key(p: _Problem) -> str:
-    """Digest of the validated inputs except the priors (rotation history)."""
-    h = hashlib.blake2b(digest_size=16)
-    arrays: tuple[NDArray[Any], ...] = (
-        p.dp_kw,
-        p.cost_cny,
-        p.deficit_kw,
-        p.restart_cny,
-        p.protected,
-    )
-    for arr in arrays:
-        h.update(np.ascontiguousarray(arr).tobytes())
-        h.update(repr(arr.shape).encode())
-    limits: tuple[NDArray[Any], ...] = (
-        p.max_hours,
-        p.max_calls,
-        p.blocks.start,
-        p.blocks.stop,
-        p.blocks.first,
-    )
-    for arr in limits:
-        h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(repr((p.lam, p.penalty, p.dt, p.ipd, p.tol_kw)).encode())
-    return h.hexdigest()
 
 
 def _reuse(p: _Problem, previous: OrderlyPlan, t0: float, key: str) -> OrderlyPlan:
@@ -417,7 +373,7 @@ def _hybrid(
     )
     if greedy.gap <= hybrid_gap:
         return greedy
-    x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap, relax=False)
+    x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap)
     best_bound = max(bound, greedy.lower_bound_cny)
     if x is not None:
         plan = _finalise(
