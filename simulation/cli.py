@@ -19,7 +19,7 @@ import logging
 import pickle
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,8 @@ EXIT_FAILED = 1
 
 # State shared between main() and the sweep callback (same process).
 _state: dict[str, Any] = {"expected": 0, "failed": 0}
-_composed: dict[tuple[str, ...], bytes] = {}
+# Group choices -> (pickled composed config without its hydra node, its hydra.mode).
+_composed: dict[tuple[str, ...], tuple[bytes, str | None]] = {}
 
 
 def _one_line(err: BaseException) -> str:
@@ -96,16 +97,22 @@ def sweep_members(overrides: Sequence[str], multirun: bool) -> list[list[str]]:
         raise ConfigError(_one_line(err)) from None
 
 
-def _compose_member(member: list[str], groups: set[str]) -> DictConfig:
+def _compose_member(member: list[str], groups: set[str]) -> tuple[DictConfig, str | None]:
     """Compose one run's config as Hydra does, reusing compositions of the same groups.
 
     Hydra composes the defaults list from the config-group overrides and then
     applies the value overrides to the result; this does the same, with the
     group composition cached, so validating a large sweep costs one
     composition per distinct choice of groups.
+
+    Returns:
+        The config (without its ``hydra`` node), and the ``hydra.mode`` its
+        config files set (None: the command line decides), ignoring any
+        ``hydra.mode`` override of the command line.
     """
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import open_dict
 
     from simulation.run import compose_config
 
@@ -116,10 +123,15 @@ def _compose_member(member: list[str], groups: set[str]) -> DictConfig:
     value_ovr = [o for o in parsed if o not in group_ovr]
     key = tuple(str(o.input_line) for o in group_ovr)
     if key not in _composed:
-        _composed[key] = pickle.dumps(compose_config(list(key)))
-    cfg = pickle.loads(_composed[key])
+        full = compose_config(list(key), return_hydra_config=True)
+        mode = full.hydra.mode
+        with open_dict(full):
+            del full["hydra"]
+        _composed[key] = (pickle.dumps(full), None if mode is None else str(mode))
+    blob, mode = _composed[key]
+    cfg = pickle.loads(blob)
     ConfigLoaderImpl._apply_overrides_to_config(value_ovr, cfg)
-    return cfg
+    return cfg, mode
 
 
 def preflight(overrides: Sequence[str], multirun: bool) -> tuple[int, list[str]]:
@@ -138,12 +150,17 @@ def preflight(overrides: Sequence[str], multirun: bool) -> tuple[int, list[str]]
         return 0, [str(err)]
     groups = _group_names()
     errors = []
+    modes = set()
     for num, member in enumerate(members):
         try:
-            validate(_compose_member(member, groups))
+            cfg, mode = _compose_member(member, groups)
+            modes.add(mode)
+            validate(cfg)
         except (ConfigError, HydraException, OmegaConfBaseException) as err:
             where = f"run {num} ({' '.join(member)}): " if multirun else ""
             errors.append(f"{where}{_one_line(err)}")
+    mode_set = any(o.lstrip("+~").startswith("hydra.mode") for o in overrides)
+    _state["mode_known"] = not errors and not mode_set and modes == {None}
     return len(members), errors
 
 
@@ -244,6 +261,33 @@ class SweepSummary(Callback):
             )
 
 
+@contextlib.contextmanager
+def _mode_from_preflight(known: bool) -> Iterator[None]:
+    """Let Hydra skip the composition it makes only to read ``hydra.mode``.
+
+    Before it runs, Hydra composes the whole config once just to read
+    ``hydra.mode`` (``Hydra.get_mode``; about 0.3 s), then composes it again
+    for the run. When the pre-flight check has composed every member and found
+    ``hydra.mode`` unset everywhere (no config file and no override sets it),
+    that answer is already known: ``None``, so Hydra picks the mode from ``-m``
+    exactly as it does after its own composition.
+
+    Args:
+        known: The pre-flight check found ``hydra.mode`` unset for every member.
+    """
+    if not known:
+        yield
+        return
+    from hydra._internal.hydra import Hydra
+
+    original = Hydra.get_mode
+    Hydra.get_mode = lambda self, config_name, overrides: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Hydra.get_mode = original  # type: ignore[method-assign]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``parksim`` console script.
 
@@ -274,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     saved = sys.argv
     sys.argv = [saved[0] if saved else "parksim", *args]
     try:
-        _app()
+        with _mode_from_preflight(not informational and bool(_state.get("mode_known"))):
+            _app()
     finally:
         sys.argv = saved
     if _state["failed"]:

@@ -74,7 +74,9 @@ def check_experiments(overrides: Sequence[str]) -> None:
             )
 
 
-def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
+def compose_config(
+    overrides: Sequence[str] = (), config_name: str = "config", return_hydra_config: bool = False
+) -> DictConfig:
     """Compose a config from ``conf/`` with command-line style overrides.
 
     Works both inside a running Hydra app and from plain Python (tests,
@@ -83,6 +85,7 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -
     Args:
         overrides: Overrides such as ``["park=small", "days=14"]``.
         config_name: Primary config name.
+        return_hydra_config: Keep the ``hydra`` node (Hydra's own settings).
 
     Returns:
         The composed config (not yet validated).
@@ -96,9 +99,9 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -
     register_configs()
     check_experiments(overrides)
     if GlobalHydra.instance().is_initialized():
-        return compose(config_name=config_name, overrides=list(overrides))
+        return compose(config_name, list(overrides), return_hydra_config)
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides))
+        return compose(config_name, list(overrides), return_hydra_config)
 
 
 def prepare_run_dir(out_dir: Path) -> None:

@@ -78,3 +78,30 @@ def test_sweep_runs_in_parallel_one_dir_per_run(tmp_path):
     k1, k2 = (json.loads((r / "kpis.json").read_text()) for r in runs)
     assert k1["energy_served_kwh"] != k2["energy_served_kwh"]
     assert "JoblibLauncher" in proc.stdout + proc.stderr or (sweep / "multirun.yaml").exists()
+
+
+def test_hydra_mode_override_still_decides_the_mode(tmp_path):
+    # The pre-flight check tells Hydra the mode only when nothing sets hydra.mode;
+    # an explicit hydra.mode=MULTIRUN (no -m) must still make a one-member sweep.
+    sweep = tmp_path / "sweep"
+    proc = _parksim(
+        tmp_path,
+        "hydra.mode=MULTIRUN",
+        f"hydra.sweep.dir={sweep}",
+        "hydra.launcher.n_jobs=1",
+        "park=small",
+        "days=1",
+        "output.figures=false",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(list(sweep.glob("0*/kpis.json"))) == 1
+    assert not (tmp_path / "run" / "kpis.json").exists()
+
+
+def test_preflight_reads_hydra_mode_from_the_composition():
+    from simulation.cli import _state, preflight
+
+    assert preflight(["park=small"], False) == (1, [])
+    assert _state["mode_known"] is True
+    assert preflight(["park=small", "hydra.mode=RUN"], False) == (1, [])
+    assert _state["mode_known"] is False
