@@ -142,6 +142,28 @@ def grade(total: ArrayLike) -> NDArray[np.str_]:
     return letters
 
 
+def _average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Ranks 1..n of finite values, ties sharing the mean of their ranks (dimensionless).
+
+    The algorithm of ``scipy.stats.rankdata(method="average")`` (same operations, so
+    the same floats), without importing ``scipy.stats`` (about 0.8 s a process).
+
+    Args:
+        values: Finite values (n,).
+
+    Returns:
+        The average ranks (n,), float64.
+    """
+    order = np.argsort(values, kind="mergesort")
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.arange(order.size, dtype=np.intp)
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = np.cumsum(first)[inverse]
+    count = np.r_[np.flatnonzero(first), first.size]
+    return 0.5 * (count[dense] + count[dense - 1] + 1)
+
+
 def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     """Validate and normalise component weights.
 
@@ -220,13 +242,11 @@ def score(
     scale = nonnegative_scalar(growth_scale, "growth_scale", positive=True)
     w = _weights(weights)
 
-    from scipy.stats import rankdata  # scipy.stats costs ~0.5 s to import: only when scoring
-
     mean_kwh = energy.mean(axis=1)
     if n_users == 1:
         capacity = np.full(1, 50.0)
     else:
-        capacity = 100.0 * (rankdata(mean_kwh) - 1.0) / (n_users - 1)
+        capacity = 100.0 * (_average_ranks(mean_kwh) - 1.0) / (n_users - 1)
 
     safe_mean = np.where(mean_kwh > 0, mean_kwh, 1.0)
     cv = energy.std(axis=1) / safe_mean

@@ -297,3 +297,27 @@ def test_true_pd_is_mean_preserving_and_bounded():
         true_pd(rng, [0.1], sigma=-1.0)
     with pytest.raises(ValueError, match="pd_grade"):
         true_pd(rng, [1.1])
+
+
+def test_average_ranks_equal_scipy_rankdata_bit_for_bit() -> None:
+    from scipy.stats import rankdata
+
+    from markets.credit import _average_ranks
+
+    rng = np.random.default_rng(7)
+    for values in (
+        np.array([3.0, 1.0, 2.0]),
+        np.array([5.0, 5.0, 1.0, 5.0, 2.0, 2.0]),  # ties: 5s rank 5, 2s rank 2.5
+        rng.integers(0, 20, 500).astype(float),
+        rng.normal(size=1000),
+        np.zeros(4),
+    ):
+        np.testing.assert_array_equal(_average_ranks(values), rankdata(values))
+    assert _average_ranks(np.array([5.0, 5.0, 1.0, 5.0, 2.0, 2.0])).tolist() == [
+        5.0,
+        5.0,
+        1.0,
+        5.0,
+        2.5,
+        2.5,
+    ]
