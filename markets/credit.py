@@ -161,7 +161,8 @@ def _average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
     first = np.r_[True, ordered[1:] != ordered[:-1]]
     dense = np.cumsum(first)[inverse]
     count = np.r_[np.flatnonzero(first), first.size]
-    return 0.5 * (count[dense] + count[dense - 1] + 1)
+    ranks: NDArray[np.float64] = 0.5 * (count[dense] + count[dense - 1] + 1)
+    return ranks
 
 
 def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
