@@ -137,9 +137,32 @@ def engine(kind: str, n: int, days: int, ipd: int = 24, repeat: int = 3) -> dict
     return best
 
 
+def startup(repeat: int = 3) -> dict:
+    """The CLI's fixed cost: importing what a run imports, and a whole one-day run (s).
+
+    ``imports`` is a fresh ``python -c`` importing the CLI, the model and the
+    third-party packages a run loads (mesa pulls in pandas and scipy.spatial);
+    ``one_day`` is ``parksim days=1`` on the default park, every default output.
+    """
+    code = "import simulation.cli, simulation.model, simulation.outputs, pyarrow.parquet"
+    best = {"imports": float("inf"), "one_day": float("inf")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([PY, "-c", code], check=True, env=env, cwd=ROOT)
+        best["imports"] = min(best["imports"], time.perf_counter() - t0)
+        best["one_day"] = min(best["one_day"], cli("orderly", 200, 1, repeat=1)["wall_s"])
+    return best
+
+
 def headline(args: argparse.Namespace) -> None:
     """CLI, engine and naive reference for each phase at one size."""
     n, days = args.users, args.days
+    floor = startup(args.repeat)
+    print(
+        f"CLI start-up: imports {floor['imports']:.2f} s; "
+        f"parksim days=1 (default park, all outputs) {floor['one_day']:.2f} s"
+    )
     ui = n * days * 24
     # The reference is slow (~0.5 M user-intervals/s): time it on fewer days, same users.
     ref_days = max(1, min(days, args.ref_days))
