@@ -113,7 +113,14 @@ class CoreModule:
         """Meter the day; assign served energy to suppliers; add to the monthly meter."""
         m = self.model
         assert today.demand_kw is not None
-        met = meter_day(m.pop, today.demand_kw, today.dispatch, m.interval_h, today.weekend)
+        met = meter_day(
+            m.pop,
+            today.demand_kw,
+            today.dispatch,
+            m.interval_h,
+            today.weekend,
+            demand_int_kw=today.park_demand_kw(),
+        )
         today.metered = met
         today.served_kw = met.served_kw
         m.meter.add_day(met, today.demand_kw, today.weekend)

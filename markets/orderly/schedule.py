@@ -420,36 +420,36 @@ def _finalise(
 ) -> OrderlyPlan:
     """Turn a block selection into an :class:`OrderlyPlan`, evaluated from scratch.
 
-    Only the users with a curtailed block and the blocks' intervals are visited; the
-    sums run over the same values in the same order as over the whole ``(n, T)``
-    arrays (rows and columns of zeros add nothing), so the figures are the same.
+    Only the blocks' intervals are visited for the curtailment, its loss and its calls
+    (the other cells are not curtailed); the sums of the curtailed load run over the
+    whole ``(n, T)`` array as ever, so the figures are the same.
     """
     n, n_t = p.dp_kw.shape
     curtail = np.zeros((n, n_t), dtype=bool)
     curtailed = np.zeros((n, n_t))
     boi = p.blocks.block_of_interval
-    cols = np.flatnonzero(boi >= 0)
-    rows = np.flatnonzero(sel.any(axis=1)) if sel.shape[1] else np.zeros(0, dtype=np.int64)
+    cols = np.flatnonzero(boi >= 0) if sel.shape[1] else np.zeros(0, dtype=np.int64)
     calls = np.zeros(n, dtype=np.int64)
     counts = np.zeros(n, dtype=np.int64)
-    row_kw = np.zeros(n)
-    col_kw = np.zeros(n_t)
     loss_kwh_cny = 0.0
-    if rows.size:
-        cells = np.ix_(rows, cols)
-        sub = sel[rows][:, boi[cols]]
-        curtail[cells] = sub
-        curtailed[cells] = np.where(sub, p.dp_kw[cells], 0.0)
-        loss_kwh_cny = p.cost_cny[cells][sub].sum()  # the cells of cost[curtail], in order
-        cur = curtail[rows]
-        day = np.arange(n_t) // p.ipd
-        cont = np.zeros_like(cur)
-        cont[:, 1:] = cur[:, :-1] & (day[1:] == day[:-1])[None, :]
-        calls[rows] = (cur & ~cont).sum(axis=1)
-        counts[rows] = cur.sum(axis=1)
-        part = curtailed[rows]
-        row_kw[rows] = part.sum(axis=1)
-        col_kw = part.sum(axis=0)
+    if cols.size:
+        sub = sel[:, boi[cols]]  # curtail[:, cols]
+        curtail[:, cols] = sub
+        curtailed[:, cols] = np.where(sub, p.dp_kw[:, cols], 0.0)
+        loss_kwh_cny = p.cost_cny[:, cols][sub].sum()  # cost[curtail], in the same order
+        # A call continues from the interval just before, on the same day.
+        day = cols // p.ipd
+        link = np.zeros(cols.size, dtype=bool)
+        link[1:] = (cols[1:] == cols[:-1] + 1) & (day[1:] == day[:-1])
+        cont = np.zeros_like(sub)
+        cont[:, 1:] = sub[:, :-1] & link[None, 1:]
+        calls = (sub & ~cont).sum(axis=1).astype(np.int64)
+        counts = sub.sum(axis=1)
+        row_kw = curtailed.sum(axis=1)
+        col_kw = curtailed.sum(axis=0)
+    else:  # nothing curtailed: every sum is 0
+        row_kw = np.zeros(n)
+        col_kw = np.zeros(n_t)
     hours = counts.astype(np.float64) * p.dt
     loss = float(loss_kwh_cny + np.dot(p.restart_cny, calls))
     resid = p.deficit_kw - col_kw
