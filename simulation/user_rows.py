@@ -138,7 +138,7 @@ def _anonymous_file(directory: Path | None) -> tuple[IO[bytes], bool]:
     flag = getattr(os, "O_TMPFILE", 0)
     if flag and os.path.isdir("/proc/self/fd"):
         try:
-            fd = os.open(where, flag | os.O_RDWR, 0o600)
+            fd = os.open(where, flag | os.O_RDWR, 0o666)  # less the umask, as open()
         except OSError:
             pass
         else:
