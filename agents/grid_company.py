@@ -148,7 +148,7 @@ class GridCompany(mesa.Agent):
 
     def dispatch(self, today: Any) -> None:
         """Enforce the plan on today's demand and shed what remains over capacity."""
-        disp = self.dispatch_day(today.day, today.demand_kw)
+        disp = self.dispatch_day(today.day, today.demand_kw, today.park_demand_kw())
         today.dispatch = disp
         today.record_intervals(capacity_kw=disp.capacity_kw, failure_kw=disp.failure_kw)
 
@@ -296,12 +296,18 @@ class GridCompany(mesa.Agent):
             until=m.clock.time_of(day, r.stop),
         )
 
-    def dispatch_day(self, day: int, demand_kw: NDArray[np.float64]) -> DayDispatch:
+    def dispatch_day(
+        self,
+        day: int,
+        demand_kw: NDArray[np.float64],
+        demand_int_kw: NDArray[np.float64] | None = None,
+    ) -> DayDispatch:
         """Enforce the plan on today's metered demand and shed what remains over capacity.
 
         Args:
             day: Model day index.
             demand_kw: Today's unconstrained demand ``(n_users, ipd)``, kW.
+            demand_int_kw: ``demand_kw.sum(axis=0)`` if already summed, kW per interval.
 
         Returns:
             The day's curtailment, shedding and notice lead times.
@@ -355,7 +361,8 @@ class GridCompany(mesa.Agent):
         lead = np.where(comp, tau_run[k], notice_h)
         shed = ~comp
         # Emergency shedding of any remaining excess, 15-minute notice.
-        excess = demand_kw.sum(axis=0) - np.bincount(cols, kw, minlength=ipd) - capacity
+        park_kw = demand_kw.sum(axis=0) if demand_int_kw is None else demand_int_kw
+        excess = park_kw - np.bincount(cols, kw, minlength=ipd) - capacity
         if (excess > 1e-9 * np.maximum(capacity, 1.0)).any():
             er, ec, ekw, efirst = self.emergency_shed(
                 day, demand_kw, rows, cols, kw, instructed, capacity, notice_h

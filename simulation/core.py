@@ -1,6 +1,8 @@
 """The core module: the day's load, metering, recording, and the run's core KPIs.
 
-The core runs first in every stage it implements: it closes the shared
+The core runs first in every stage it implements: before the first day it
+has the recorder stream the user rows into ``users.parquet`` (written while
+the model runs, not rewritten at the end); it closes the shared
 monthly meter at ``month_close`` (so modules read the closed month), draws
 the day's load at ``demand``, meters the day at ``meter`` (served, curtailed,
 loss of load, output; supply by supplier into the energy book; the monthly
@@ -17,6 +19,7 @@ import numpy as np
 from markets.fairness import jain_index
 from simulation.day import DayState
 from simulation.metering import meter_day
+from simulation.user_rows import UserRows
 
 __all__ = ["CORE_INTERVAL_FIELDS", "CORE_USER_FIELDS", "CoreModule", "capacity_violation"]
 
@@ -79,7 +82,24 @@ class CoreModule:
     def __init__(self, model: Any) -> None:
         self.model = model
 
+    def user_rows(self) -> UserRows:
+        """The builder of ``users.parquet`` tables from the recorder's blocks of days."""
+        m = self.model
+        return UserRows(
+            m.clock.start,
+            m.pop.industry,
+            m.pop.industry_names,
+            m.pop.klass,
+            float(m.cfg.efficiency.kgce_per_kwh),
+            m.rec.fields,
+            per_day=m.rec.per_day,
+        )
+
     # ------------------------------------------------------------------ stages
+    def start(self, today: DayState) -> None:
+        """Before the first day: stream the recorder's user rows into ``users.parquet``."""
+        self.model.rec.stream(self.user_rows())
+
     def month_close(self, today: DayState) -> None:
         """Close the shared monthly meter (modules then read ``meter.last``)."""
         self.model.meter.close(today.day)
@@ -93,7 +113,14 @@ class CoreModule:
         """Meter the day; assign served energy to suppliers; add to the monthly meter."""
         m = self.model
         assert today.demand_kw is not None
-        met = meter_day(m.pop, today.demand_kw, today.dispatch, m.interval_h, today.weekend)
+        met = meter_day(
+            m.pop,
+            today.demand_kw,
+            today.dispatch,
+            m.interval_h,
+            today.weekend,
+            demand_int_kw=today.park_demand_kw(),
+        )
         today.metered = met
         today.served_kw = met.served_kw
         m.meter.add_day(met, today.demand_kw, today.weekend)

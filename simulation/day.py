@@ -53,6 +53,21 @@ class DayState:
     users: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     intervals: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
+    _park_demand: tuple[Any, NDArray[np.float64]] | None = field(default=None, repr=False)
+
+    def park_demand_kw(self) -> NDArray[np.float64]:
+        """Park demand per interval, ``demand_kw.sum(axis=0)`` in kW.
+
+        Summed once for the day's demand array (dispatch and metering both need it);
+        summed again if a stage replaced :attr:`demand_kw` by another array.
+        """
+        demand = self.demand_kw
+        assert demand is not None
+        cached = self._park_demand
+        if cached is None or cached[0] is not demand:
+            cached = (demand, demand.sum(axis=0))
+            self._park_demand = cached
+        return cached[1]
 
     def record_users(self, **fields: NDArray[np.float64]) -> None:
         """Add per-user fields (``(n_users,)`` arrays) to today's record."""

@@ -62,7 +62,13 @@ def _sum_by(index: NDArray[np.int64], values: Any, size: int) -> NDArray[np.floa
 
 
 def meter_day(
-    pop: Any, demand_kw: NDArray[np.float64], disp: Any, interval_h: float, weekend: bool
+    pop: Any,
+    demand_kw: NDArray[np.float64],
+    disp: Any,
+    interval_h: float,
+    weekend: bool,
+    *,
+    demand_int_kw: NDArray[np.float64] | None = None,
 ) -> MeterDay:
     """Meter one day from the demand and the grid company's curtailed cells.
 
@@ -72,6 +78,8 @@ def meter_day(
         disp: The day's ``DayDispatch`` (sparse curtailed cells).
         interval_h: Interval length, h.
         weekend: Whether the day is a weekend day (productive load shape).
+        demand_int_kw: ``demand_kw.sum(axis=0)`` if already summed (park demand per
+            interval, kW).
 
     Returns:
         The day's metering.
@@ -86,7 +94,7 @@ def meter_day(
     rows, cols, kw = disp.rows, disp.cols, disp.curtailed_kw
     served_kw = demand_kw.copy()
     served_kw[rows, cols] -= kw  # cells are unique
-    demand_int = demand_kw.sum(axis=0)
+    demand_int = demand_kw.sum(axis=0) if demand_int_kw is None else demand_int_kw
     served_int = served_kw.sum(axis=0)
     curtailed_int = _sum_by(cols, kw, ipd)
     shed_int = _sum_by(cols, kw * disp.shed, ipd)
@@ -173,6 +181,8 @@ class MonthlyMeter:
     def __init__(self, n_users: int, working: NDArray[np.bool_]) -> None:
         self.n = n_users
         self.working = working
+        self._idle = ~working  # off-hours mask, fixed for the run
+        self._work_intervals = working.sum(axis=1)  # working intervals per user and weekday
         self._curves = False
         self.last: MonthTotals | None = None
         self._reset(0)
@@ -203,10 +213,9 @@ class MonthlyMeter:
         self.output_cny += m.output_cny
         self.days += 1
         if not weekend:
-            working = self.working
-            self.off_kw += (demand_kw * ~working).sum(axis=1)
-            self.work_kw += (demand_kw * working).sum(axis=1)
-            self.work_count += working.sum(axis=1)
+            self.off_kw += (demand_kw * self._idle).sum(axis=1)
+            self.work_kw += (demand_kw * self.working).sum(axis=1)
+            self.work_count += self._work_intervals
             self.off_count += 1.0
         if self._curves:
             self._curve_days.append(m.served_kw)

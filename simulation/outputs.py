@@ -25,6 +25,8 @@ from simulation.io import write_atomic
 from simulation.modules import all_kpi_names
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from simulation.model import ParkModel
 
 __all__ = ["KPI_NAMES", "compute_kpis", "write_outputs"]
@@ -96,43 +98,39 @@ def _interval_frame(model: ParkModel) -> pd.DataFrame:
     return frame
 
 
-def _user_frames(model: ParkModel) -> Iterator[pd.DataFrame]:
+def _user_tables(model: ParkModel) -> Iterator[pa.Table]:
     """``users.parquet`` block by block of days (one block of run totals without per-day)."""
     rec = model.rec
-    pop = model.pop
-    n = pop.n_users
-    start = model.clock.start
-    kgce = float(model.cfg.efficiency.kgce_per_kwh)
+    rows = model.modules["core"].user_rows()
     for first, block in rec.user_days():
-        rows = next(iter(block.values())).shape[0] if block else (1 if not rec.per_day else 0)
-        if rows == 0:
+        if block and next(iter(block.values())).shape[0] == 0:
             continue
-        industry = pd.Categorical.from_codes(
-            np.tile(pop.industry, rows), categories=list(pop.industry_names)
-        )
-        frame = pd.DataFrame(
-            {
-                "date": (
-                    np.repeat(start + (first + np.arange(rows)) * np.timedelta64(1, "D"), n)
-                    if rec.per_day
-                    else np.repeat(start, n)
-                ),
-                "user": np.tile(np.arange(n), rows),
-                "industry": industry,
-                "klass": np.tile(pop.klass, rows),
-            }
-        )
-        for k, v in block.items():
-            frame[k] = v.ravel()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ei = frame["served_kwh"] * kgce / 1000.0 / (frame["output_cny"] / 1e4)
-        frame["energy_intensity_tce_per_10k_cny"] = ei.where(frame["output_cny"] > 0, 0.0)
-        yield frame
+        yield rows.table(first, block)
 
 
 def _user_frame(model: ParkModel) -> pd.DataFrame:
     """The whole ``users.parquet`` table in memory (tests, small runs)."""
-    return pd.concat(list(_user_frames(model)), ignore_index=True)
+    import pyarrow as pa
+
+    tables = list(_user_tables(model))
+    return pa.concat_tables(tables).to_pandas()
+
+
+def _write_tables(path: Path, tables: Iterable[pa.Table]) -> None:
+    """Write Arrow tables of one schema as row groups of one Parquet file (floats plain)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    try:
+        for table in tables:
+            if writer is None:
+                coded = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+                writer = pq.ParquetWriter(path, table.schema, use_dictionary=coded)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _write_parquet_stream(
@@ -198,10 +196,10 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
         write_atomic(out_dir / name, lambda p: frame.to_parquet(p, index=False))
 
     parquet("intervals.parquet", _interval_frame(model))
-    write_atomic(
-        out_dir / "users.parquet",
-        lambda p: _write_parquet_stream(p, _user_frames(model), dictionary_floats=False),
-    )
+    if model.rec.streaming:  # written while the model ran: put in place, no rewrite
+        model.rec.write_users(out_dir / "users.parquet")
+    else:
+        write_atomic(out_dir / "users.parquet", lambda p: _write_tables(p, _user_tables(model)))
     parquet("ledger.parquet", model.ledger.to_frame())
     days = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     days.insert(0, "date", model.clock.start + np.arange(len(days)) * np.timedelta64(1, "D"))

@@ -7,20 +7,26 @@ are kept as run totals per user (``*peak_kw``: the maximum) and, when
 buffered in blocks of about :data:`SPOOL_VALUES` values per field and each
 full block is appended to an anonymous temporary file, so memory does not grow
 with days × users; :meth:`Recorder.user_days` reads the rows back block by
-block (``simulation/outputs.py`` writes them to ``users.parquet`` with a
-``ParquetWriter``). The fields are registered when the model is built — the
-core's and each active module's ``INTERVAL_FIELDS`` / ``USER_FIELDS`` — and a
-field a day does not record stays 0.
+block. After :meth:`Recorder.stream` (the core calls it before the first day)
+each full block is instead appended as a row group to the ``users.parquet``
+file itself (:class:`simulation.user_rows.ParquetSpool`, encoded while the model
+runs), which :meth:`Recorder.write_users` puts in place without a rewrite.
+The fields are registered when the model is built — the core's and each
+active module's ``INTERVAL_FIELDS`` / ``USER_FIELDS`` — and a field a day does
+not record stays 0.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
+
+from simulation.user_rows import ParquetSpool, UserRows
 
 __all__ = ["SPOOL_VALUES", "Recorder"]
 
@@ -68,6 +74,37 @@ class Recorder:
         self._spooled: list[tuple[int, int, int]] = []  # (first day, days, byte offset)
         self._index = {k: i for i, k in enumerate(self.fields)}
         self.days_recorded = 0
+        self._rows: UserRows | None = None
+        self._stream: ParquetSpool | None = None
+        self._stream_days: list[int] = []  # first day of each streamed row group
+        #: Directory of the streamed file while it is written (default: the
+        #: temporary directory); on the run directory's file system
+        #: :meth:`write_users` links the file into place instead of copying it.
+        self.spool_dir: Path | None = None
+
+    @property
+    def streaming(self) -> bool:
+        """Whether user rows go straight to a ``users.parquet`` stream (:meth:`stream`)."""
+        return self._rows is not None
+
+    def stream(self, rows: UserRows) -> None:
+        """From now on, append each full block of days to a Parquet stream of ``rows``' tables.
+
+        Call before the first day is recorded; no effect without ``per_day``.
+
+        Args:
+            rows: Builds the Arrow table of a block (its fields must be :attr:`fields`).
+
+        Raises:
+            ValueError: If days were recorded already, or the fields differ.
+        """
+        if not self.per_day:
+            return
+        if self.days_recorded:
+            raise ValueError("stream() must be called before the first day is recorded")
+        if tuple(rows.fields) != self.fields:
+            raise ValueError(f"rows have fields {rows.fields}, the recorder {self.fields}")
+        self._rows = rows
 
     @property
     def users(self) -> dict[str, NDArray[np.float64]]:
@@ -113,6 +150,16 @@ class Recorder:
         n_rows = self.days_recorded - self._buf_start
         if n_rows <= 0:
             return
+        if self._rows is not None:
+            if self._stream is None:
+                self._stream = ParquetSpool(self._rows.schema, self.spool_dir)
+            block = {k: self._buf[i, :n_rows] for i, k in enumerate(self.fields)}
+            self._stream.write(self._rows.table(self._buf_start, block))
+            self._stream_days.append(self._buf_start)
+            # The table views the buffer while it is encoded: a new buffer, not a reset.
+            self._buf = np.zeros_like(self._buf)
+            self._buf_start = self.days_recorded
+            return
         if self._spool is None:
             # Closed by close() or when the recorder is collected (__del__).
             self._spool = tempfile.TemporaryFile(prefix="parksim-users-")  # noqa: SIM115
@@ -133,6 +180,18 @@ class Recorder:
         if not self.per_day:
             yield 0, self.users
             return
+        if self._stream is not None:
+            for first, table in zip(
+                self._stream_days, self._stream.tables(self.fields), strict=True
+            ):
+                rows = table.num_rows // max(self.n_users, 1)
+                yield (
+                    first,
+                    {
+                        k: table.column(k).to_numpy().reshape(rows, self.n_users)
+                        for k in self.fields
+                    },
+                )
         shape = (len(self.fields),)
         for first, n_rows, offset in self._spooled:
             assert self._spool is not None
@@ -160,11 +219,31 @@ class Recorder:
         """Run total (max for ``peak_kw``) of a user field, per user."""
         return self.totals[name].copy()
 
+    def write_users(self, path: Path) -> None:
+        """Put the streamed ``users.parquet`` at ``path`` (atomically; after :meth:`stream`).
+
+        Appends the days still buffered, then links (or copies) the stream into place.
+
+        Raises:
+            RuntimeError: If the recorder is not streaming.
+        """
+        if self._rows is None:
+            raise RuntimeError("write_users() needs stream()")
+        self._flush()
+        if self._stream is None:
+            self._stream = ParquetSpool(self._rows.schema, self.spool_dir)
+        self._stream.finish(path)
+
     def __del__(self) -> None:
         self.close()
 
     def close(self) -> None:
         """Delete the spool file (the rows cannot be read afterwards)."""
+        stream = getattr(self, "_stream", None)
+        if stream is not None:
+            stream.close()
+            self._stream = None
+            self._stream_days.clear()
         if self._spool is not None:
             self._spool.close()
             self._spool = None

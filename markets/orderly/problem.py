@@ -210,6 +210,14 @@ def _with_priors(
     )
 
 
+def _raw_view(*args: Any) -> tuple[Any, ...]:
+    """The caller's inputs as a comparable tuple of arrays, not copied (for :func:`_same`)."""
+    return tuple(
+        _raw_view(*a) if isinstance(a, tuple) else (np.asarray(a) if a is not None else None)
+        for a in args
+    )
+
+
 def _raw_inputs(*args: Any) -> tuple[Any, ...]:
     """The caller's inputs as a comparable tuple: arrays copied, scalars as they are."""
     return tuple(
@@ -236,7 +244,8 @@ def _same(a: tuple[Any, ...] | None, b: tuple[Any, ...]) -> bool:
 
 def _input_key(p: _Problem) -> str:
     """Digest of the validated inputs except the priors (rotation history)."""
-    h = hashlib.blake2b(digest_size=16)
+    # SHA-1 of the arrays' buffers (no byte copies): an identity check, not a secret.
+    h = hashlib.sha1(usedforsecurity=False)
     arrays: tuple[NDArray[Any], ...] = (
         p.dp_kw,
         p.cost_cny,
@@ -245,7 +254,7 @@ def _input_key(p: _Problem) -> str:
         p.protected,
     )
     for arr in arrays:
-        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(np.ascontiguousarray(arr).data.cast("B"))
         h.update(repr(arr.shape).encode())
     limits: tuple[NDArray[Any], ...] = (
         p.max_hours,
@@ -255,6 +264,6 @@ def _input_key(p: _Problem) -> str:
         p.blocks.first,
     )
     for arr in limits:
-        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(np.ascontiguousarray(arr).data.cast("B"))
     h.update(repr((p.lam, p.penalty, p.dt, p.ipd, p.tol_kw)).encode())
     return h.hexdigest()

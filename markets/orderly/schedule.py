@@ -23,6 +23,7 @@ from markets.orderly.problem import (
     _prepare,
     _Problem,
     _raw_inputs,
+    _raw_view,
     _same,
     _with_priors,
 )
@@ -219,7 +220,7 @@ def schedule(
     time_limit_s = nonnegative_scalar(time_limit_s, "time_limit_s", positive=True, real=True)
     mip_rel_gap = nonnegative_scalar(mip_rel_gap, "mip_rel_gap", real=True)
     hybrid_gap = nonnegative_scalar(hybrid_gap, "hybrid_gap", real=True)
-    raw = _raw_inputs(
+    raw = _raw_view(
         loads_kw,
         capacity_kw,
         block_kw,
@@ -232,9 +233,10 @@ def schedule(
         (unserved_penalty_cny_per_kwh, sub_block_intervals),
     )
     if previous is not None and previous.problem is not None and _same(previous.raw_inputs, raw):
-        # Same inputs but the rotation history: skip validation, blocks and digest.
+        # Same inputs but the rotation history: skip validation, blocks, digest and copies.
         prob = _with_priors(previous.problem, prior_curtailed_kwh, prior_demand_kwh)
         key = previous.input_key
+        kept = previous.raw_inputs
     else:
         prob = _prepare(
             loads_kw,
@@ -255,6 +257,7 @@ def schedule(
             sub_block_intervals=sub_block_intervals,
         )
         key = _input_key(prob)
+        kept = _raw_inputs(*raw)
     plan = _plan(
         prob,
         key,
@@ -269,7 +272,7 @@ def schedule(
         hybrid_gap,
         t0,
     )
-    return replace(plan, problem=prob, raw_inputs=raw)
+    return replace(plan, problem=prob, raw_inputs=kept)
 
 
 def _plan(
@@ -415,24 +418,45 @@ def _finalise(
     key: str = "",
     cost_bound: float | None = None,
 ) -> OrderlyPlan:
-    """Turn a block selection into an :class:`OrderlyPlan`, evaluated from scratch."""
+    """Turn a block selection into an :class:`OrderlyPlan`, evaluated from scratch.
+
+    Only the blocks' intervals are visited for the curtailment, its loss and its calls
+    (the other cells are not curtailed); the sums of the curtailed load run over the
+    whole ``(n, T)`` array as ever, so the figures are the same.
+    """
     n, n_t = p.dp_kw.shape
     curtail = np.zeros((n, n_t), dtype=bool)
-    inside = p.blocks.block_of_interval >= 0
-    if sel.shape[1]:
-        curtail[:, inside] = sel[:, p.blocks.block_of_interval[inside]]
-    curtailed = np.where(curtail, p.dp_kw, 0.0)
-    day = np.arange(n_t) // p.ipd
-    cont = np.zeros_like(curtail)
-    cont[:, 1:] = curtail[:, :-1] & (day[1:] == day[:-1])[None, :]
-    calls = (curtail & ~cont).sum(axis=1).astype(np.int64)
-    hours = curtail.sum(axis=1) * p.dt
-    loss = float(p.cost_cny[curtail].sum() + np.dot(p.restart_cny, calls))
-    resid = p.deficit_kw - curtailed.sum(axis=0)
+    curtailed = np.zeros((n, n_t))
+    boi = p.blocks.block_of_interval
+    cols = np.flatnonzero(boi >= 0) if sel.shape[1] else np.zeros(0, dtype=np.int64)
+    calls = np.zeros(n, dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
+    loss_kwh_cny = 0.0
+    if cols.size:
+        sub = sel[:, boi[cols]]  # curtail[:, cols]
+        curtail[:, cols] = sub
+        curtailed[:, cols] = np.where(sub, p.dp_kw[:, cols], 0.0)
+        loss_kwh_cny = p.cost_cny[:, cols][sub].sum()  # cost[curtail], in the same order
+        # A call continues from the interval just before, on the same day.
+        day = cols // p.ipd
+        link = np.zeros(cols.size, dtype=bool)
+        link[1:] = (cols[1:] == cols[:-1] + 1) & (day[1:] == day[:-1])
+        cont = np.zeros_like(sub)
+        cont[:, 1:] = sub[:, :-1] & link[None, 1:]
+        calls = (sub & ~cont).sum(axis=1).astype(np.int64)
+        counts = sub.sum(axis=1)
+        row_kw = curtailed.sum(axis=1)
+        col_kw = curtailed.sum(axis=0)
+    else:  # nothing curtailed: every sum is 0
+        row_kw = np.zeros(n)
+        col_kw = np.zeros(n_t)
+    hours = counts.astype(np.float64) * p.dt
+    loss = float(loss_kwh_cny + np.dot(p.restart_cny, calls))
+    resid = p.deficit_kw - col_kw
     unserved = np.where(p.def_mask & (resid > p.tol_kw), resid, 0.0)
     unserved_kwh = float(unserved.sum() * p.dt)
     shares = np.divide(
-        p.prior_kwh + curtailed.sum(axis=1) * p.dt,
+        p.prior_kwh + row_kw * p.dt,
         p.denom_kwh,
         out=np.zeros(n),
         where=p.denom_kwh > 0,
