@@ -190,7 +190,7 @@ class MarketOperator(mesa.Agent):
         m.energy.move("day_ahead", "real_time", (metered - res.schedule_kw).sum(axis=0))
         # the plants' reserve meets the system imbalance (pro rata to reserve, else headroom)
         weights = res.reserve_kw.copy()
-        headroom = np.clip(res.offered_kw - res.dispatch_kw, 0.0, None)
+        headroom = np.maximum(res.offered_kw - res.dispatch_kw, 0.0)
         for fallback in (headroom, res.offered_kw, np.ones_like(weights)):
             empty = weights.sum(axis=1) <= 0
             if not empty.any():

@@ -83,7 +83,9 @@ class Retailer(mesa.Agent):
         """Its margin m, CNY/kWh (the package party interface of ``agents.packages``)."""
         return self.margin_cny_per_kwh
 
-    def forecast_net_load_kw(self, day: int) -> NDArray[np.float64]:
+    def forecast_net_load_kw(
+        self, day: int, parts: tuple[Any, Any, Any] | None = None
+    ) -> NDArray[np.float64]:
         """Its customers' forecast net load for a day, kW per interval (rule M3).
 
         The expected (noise-free) load of each customer for the day type,
@@ -92,15 +94,19 @@ class Retailer(mesa.Agent):
         charging booked for the day (``ev`` on:
         :meth:`agents.ev_fleet.EVFleet.booked_kw`, expected shows) — the
         retailer buys the EV energy and the EV operator pays it back.
+
+        Args:
+            day: Model day.
+            parts: The park's ``(load, dg_self, ev_booked)`` per user and
+                interval, kW, from :func:`forecast_parts_kw` (computed here if None).
         """
-        m = self.model
-        load = m.pop.expected_load_kw(m.clock.is_weekend(day))
+        load, dg_self, ev_booked = forecast_parts_kw(self.model, day) if parts is None else parts
         rows = self.customers()
         net = load[rows].sum(axis=0)
-        if m.has_module("dg"):
-            net = net - m.module("dg").forecast_self_kw(day, load)[rows].sum(axis=0)
-        if m.has_module("ev"):
-            net = net + m.module("ev").booked_kw(day)[rows].sum(axis=0)
+        if dg_self is not None:
+            net = net - dg_self[rows].sum(axis=0)
+        if ev_booked is not None:
+            net = net + ev_booked[rows].sum(axis=0)
         return np.asarray(net, dtype=np.float64)
 
     # ------------------------------------------------------------------ wholesale
@@ -190,6 +196,23 @@ class Retailer(mesa.Agent):
         self.month_energy_kwh = 0.0
 
 
+def forecast_parts_kw(m: Any, day: int) -> tuple[Any, Any, Any]:
+    """The park's forecast load, DG self-consumption and booked EV charging for a day.
+
+    Args:
+        m: The park model.
+        day: Model day.
+
+    Returns:
+        ``(load, dg_self, ev_booked)``, each ``(n_users, ipd)`` kW; ``dg_self``
+        and ``ev_booked`` are None without the ``dg`` and ``ev`` modules.
+    """
+    load = m.pop.expected_load_kw(m.clock.is_weekend(day))
+    dg_self = m.module("dg").forecast_self_kw(day, load) if m.has_module("dg") else None
+    ev_booked = m.module("ev").booked_kw(day) if m.has_module("ev") else None
+    return load, dg_self, ev_booked
+
+
 class RetailDesk:
     """The ``retail`` module: the retailers, their bids and their daily payments.
 
@@ -221,7 +244,8 @@ class RetailDesk:
     # ------------------------------------------------------------------ bids (M3)
     def make_bids(self, day: int) -> NDArray[np.float64]:
         """Every retailer's bid for a day ``(retailers, ipd)``, kW (kept for the operator)."""
-        bids = np.stack([r.forecast_net_load_kw(day) for r in self.retailers])
+        parts = forecast_parts_kw(self.model, day)  # once for all retailers
+        bids = np.stack([r.forecast_net_load_kw(day, parts) for r in self.retailers])
         self._bids[day] = bids
         return bids
 

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+
 __all__ = [
     "as_float_array",
     "bool_array",
@@ -109,7 +111,13 @@ def check_finite(
         ValueError: If ``arr`` holds NaN or infinite values, or negative values
             when ``nonnegative`` is set (the message gives the minimum).
     """
-    # ndarray methods, not np.all/np.any: called thousands of times a run
+    # called thousands of times a run: a non-negative array that passes costs two
+    # ufunc reductions (NaN fails both comparisons); anything else gets the full
+    # checks below for their messages
+    if nonnegative and arr.size:
+        lo, hi = _MIN(arr, axis=None), _MAX(arr, axis=None)
+        if lo >= 0 and hi < math.inf:
+            return
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} holds NaN or infinite values")
     if nonnegative and np.less(arr, 0).any():

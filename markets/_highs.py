@@ -35,6 +35,9 @@ import scipy.sparse as sp
 from highspy._core import _Highs
 from numpy.typing import NDArray
 
+#: Whether HiGHS's infinity is IEEE infinity (then ±inf bounds pass unchanged).
+_HIGHS_INF_IS_INF = bool(np.isposinf(highspy.kHighsInf))
+
 
 @dataclass(frozen=True, eq=False)
 class LpSolution:
@@ -60,6 +63,8 @@ def _finite_or_highs_inf(values: NDArray[np.float64]) -> NDArray[np.float64]:
         A contiguous float64 copy with infinite entries replaced.
     """
     out = np.array(values, dtype=np.float64, order="C")
+    if _HIGHS_INF_IS_INF:  # the mapping is the identity (highspy >= 1.7: kHighsInf = inf)
+        return out
     inf = np.isinf(out)
     out[inf] = np.sign(out[inf]) * highspy.kHighsInf
     return out

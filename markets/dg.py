@@ -73,11 +73,11 @@ def _discount(discount_share: ArrayLike) -> NDArray[np.float64]:
         ValueError: If δ is negative, above 1 or not finite.
     """
     d = as_float_array(discount_share, "discount_share")
-    if not np.all(np.isfinite(d)):
+    if not np.isfinite(d).all():
         raise ValueError("discount_share must be finite")
-    if np.any(d < 0):
+    if (d < 0).any():
         raise ValueError(f"discount_share must be >= 0 (a share of the price), got {d.min()}")
-    if np.any(d > 1):
+    if (d > 1).any():
         raise ValueError(f"discount_share must be <= 1 (a share of the price), got {d.max()}")
     return d[..., None] if d.ndim else d
 
@@ -124,6 +124,19 @@ def _total(arr: NDArray[np.float64]) -> float | NDArray[np.float64]:
     """
     total = arr.sum(axis=-1)
     return float(total) if total.ndim == 0 else total
+
+
+def _full(arr: NDArray[np.float64], shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """``arr`` broadcast to ``shape`` (itself when it has that shape), any unit.
+
+    Args:
+        arr: The array.
+        shape: The broadcast shape.
+
+    Returns:
+        ``arr`` or a read-only broadcast view of it.
+    """
+    return arr if arr.shape == shape else np.broadcast_to(arr, shape)
 
 
 def split(
@@ -187,7 +200,7 @@ def split(
         ) from exc
     if len(shape) == 0:
         raise ValueError("gen_kw and load_kw must have an interval axis (at least 1-D)")
-    gen, load = np.broadcast_to(gen, shape), np.broadcast_to(load, shape)
+    gen, load = _full(gen, shape), _full(load, shape)
     self_kw = np.minimum(gen, load)
     self_kwh = self_kw * dt
     export_kwh = (gen - self_kw) * dt
@@ -196,9 +209,9 @@ def split(
         self_consumed_kwh=_total(self_kwh),
         export_kwh=_total(export_kwh),
         generation_kwh=_total(gen * dt),
-        fee_cny=_total(np.broadcast_to((1.0 - delta) * avoided, shape)),
-        host_saving_cny=_total(np.broadcast_to(delta * avoided, shape)),
-        export_revenue_cny=_total(np.broadcast_to(export_price * export_kwh, shape)),
+        fee_cny=_total(_full((1.0 - delta) * avoided, shape)),
+        host_saving_cny=_total(_full(delta * avoided, shape)),
+        export_revenue_cny=_total(_full(export_price * export_kwh, shape)),
         net_load_kw=load - self_kw,
         self_consumed_interval_kwh=self_kwh,
         export_interval_kwh=export_kwh,

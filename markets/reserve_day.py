@@ -157,8 +157,8 @@ def _per_interval(
             or holds NaN, infinite or (when forbidden) negative values.
     """
     arr = as_float_array(values, name)
-    if arr.ndim == 1:
-        arr = np.broadcast_to(arr, (n_t, arr.size))
+    if arr.ndim == 1:  # the same rows as np.broadcast_to, without its Python overhead
+        arr = arr[None, :].repeat(n_t, axis=0)
     if arr.ndim != 2 or arr.shape[0] != n_t or arr.shape[1] == 0:
         raise ValueError(
             f"{name} must be (n_plants,) or ({n_t}, n_plants) (intervals × plants), "
@@ -284,7 +284,7 @@ def co_optimize_day(
     if r.ndim > 1 or (r.ndim == 1 and r.size != n_t):
         raise ValueError(f"requirement_mw must be a scalar or hold {n_t} values, got {r.shape}")
     check_finite(r, "requirement_mw", nonnegative=True, unit=" MW")
-    r = np.broadcast_to(r, (n_t,)).astype(np.float64)
+    r = np.full(n_t, r) if r.ndim == 0 else r.astype(np.float64)
     h = nonnegative_scalar(interval_h, "interval_h", positive=True, real=True)
     cap_price = float(price_cap_cny_per_mwh)
     floor_price = float(price_floor_cny_per_mwh)
@@ -301,7 +301,7 @@ def co_optimize_day(
     served = np.minimum(d, total_cap)
     energy_short = d - served
     r_cap = np.minimum(rcap, cap)
-    req = np.clip(np.minimum(r, np.minimum(r_cap.sum(axis=1), total_cap - served)), 0.0, None)
+    req = np.maximum(np.minimum(r, np.minimum(r_cap.sum(axis=1), total_cap - served)), 0.0)
     reserve_short = r - req
 
     m = n_t * n
@@ -316,8 +316,8 @@ def co_optimize_day(
         time_limit_s=time_limit,
         mip_rel_gap=gap,
     )
-    g = np.clip(sol.x[:m], 0.0, None).reshape(n_t, n)
-    rr = np.clip(sol.x[m:], 0.0, None).reshape(n_t, n)
+    g = np.maximum(sol.x[:m], 0.0).reshape(n_t, n)
+    rr = np.maximum(sol.x[m:], 0.0).reshape(n_t, n)
     shadow = sol.row_dual[n_t + m :] / h
     mu = -sol.row_dual[:n_t]
     price = np.clip(shadow, floor_price, cap_price)
@@ -330,7 +330,7 @@ def co_optimize_day(
         reserve_mw=rr,
         energy_price_cny_per_mwh=price,
         shadow_energy_price_cny_per_mwh=shadow,
-        reserve_price_cny_per_mw=np.clip(mu, 0.0, None),
+        reserve_price_cny_per_mw=np.maximum(mu, 0.0),
         energy_cost_cny=energy_cost,
         reserve_cost_cny=reserve_cost,
         cost_cny=float(energy_cost.sum() + reserve_cost.sum()),

@@ -17,6 +17,8 @@ __all__ = ["DAY_NS", "Clock"]
 
 #: One day as a ``timedelta64[ns]``.
 DAY_NS = np.timedelta64(86_400 * 10**9, "ns")
+_DAY_NS_INT = 86_400 * 10**9
+_NS = np.dtype("datetime64[ns]")
 
 
 class Clock:
@@ -36,6 +38,8 @@ class Clock:
         self.interval_h = 24.0 / self.ipd
         self.interval = np.timedelta64(int(86_400 * 10**9 // self.ipd), "ns")
         self._start_date: dt.date = self.start.astype("datetime64[D]").item()
+        self._start_ns = int(self.start.astype(np.int64))
+        self._interval_ns = int(self.interval.astype(np.int64))
 
     def date_of(self, day: int) -> dt.date:
         """Calendar date of a model day."""
@@ -43,6 +47,12 @@ class Clock:
 
     def time_of(self, day: int, interval: Any) -> Any:
         """Timestamp(s) of the start of interval(s) of a model day (``datetime64[ns]``)."""
+        if isinstance(day, int | np.integer):
+            base = self._start_ns + int(day) * _DAY_NS_INT
+            if isinstance(interval, int | np.integer) and not isinstance(interval, bool):
+                return np.datetime64(base + int(interval) * self._interval_ns, "ns")
+            ns = np.asarray(interval, dtype=np.int64) * self._interval_ns + base
+            return ns.astype(_NS) if ns.ndim else np.datetime64(int(ns), "ns")
         return self.start + day * DAY_NS + np.asarray(interval, dtype=np.int64) * self.interval
 
     def is_weekend(self, day: int) -> bool:

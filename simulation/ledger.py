@@ -15,6 +15,7 @@ References:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,22 @@ FINANCING_PURPOSES: frozenset[str] = frozenset(
         "retail_bill_from_fund",
     }
 )
+
+
+def _column(value: ArrayLike, dtype: Any) -> NDArray[Any]:
+    """One posting column as an array of ``dtype``, at least 1-D (no copy if it is one).
+
+    Args:
+        value: Scalar or array (account ids, ``datetime64[ns]`` times or CNY amounts).
+        dtype: The column's dtype.
+
+    Returns:
+        The column (a view of ``value`` when it already is such an array).
+    """
+    if type(value) is np.ndarray and value.dtype == dtype and value.ndim:
+        return value
+    arr = np.asarray(value, dtype=dtype)
+    return arr.reshape(1) if arr.ndim == 0 else arr
 
 
 class Ledger:
@@ -83,21 +100,44 @@ class Ledger:
         Raises:
             ValueError: If an amount is not finite.
         """
-        cols: tuple[NDArray[Any], ...] = (
-            np.atleast_1d(np.asarray(payer, dtype=np.int64)),
-            np.atleast_1d(np.asarray(payee, dtype=np.int64)),
-            np.atleast_1d(np.asarray(time, dtype=_NS)),
-            np.atleast_1d(np.asarray(amount_cny, dtype=float)),
-        )
-        if any(c.ndim > 1 for c in cols):
-            cols = tuple(c.ravel() for c in np.broadcast_arrays(*cols))
+        payer_c = _column(payer, np.int64)
+        payee_c = _column(payee, np.int64)
+        time_c = _column(time, _NS)
+        amount = _column(amount_cny, np.float64)
+        if payer_c.ndim != 1 or payee_c.ndim != 1 or time_c.ndim != 1 or amount.ndim != 1:
+            flat = np.broadcast_arrays(payer_c, payee_c, time_c, amount)
+            payer_c, payee_c, time_c, amount = (c.ravel() for c in flat)
         # 1-D broadcasting by hand (np.broadcast_arrays costs ~50 µs a call)
-        n = max((c.size for c in cols if c.size != 1), default=1)
-        if any(c.size not in (1, n) for c in cols):
-            raise ValueError(
-                f"ledger: '{purpose}' posting columns of lengths {[c.size for c in cols]}"
+        sizes = (payer_c.size, payee_c.size, time_c.size, amount.size)
+        n = max(sizes)
+        if n == 0 or any(s not in (1, n) for s in sizes):
+            n = max((s for s in sizes if s != 1), default=1)
+            if any(s not in (1, n) for s in sizes):
+                raise ValueError(f"ledger: '{purpose}' posting columns of lengths {list(sizes)}")
+        if n == 1:  # one payment: scalar arithmetic, same float operations as ufunc.at
+            value = float(amount[0])
+            if not math.isfinite(value):
+                raise ValueError(f"ledger: non-finite amount in a '{purpose}' posting")
+            if value == 0.0:
+                return
+            p, q = int(payer_c[0]), int(payee_c[0])
+            self._balances[p] -= value
+            self._balances[q] += value
+            if purpose in FINANCING_PURPOSES:
+                self._financing[p] -= value
+                self._financing[q] += value
+            # fresh one-element arrays (the caller's arrays may change later)
+            self._chunks.append(
+                (
+                    time_c[:1].copy(),
+                    payer_c[:1].copy(),
+                    payee_c[:1].copy(),
+                    amount[:1].copy(),
+                    purpose,
+                )
             )
-        amount = cols[3]
+            self._track_residual()
+            return
         if not np.isfinite(amount).all():
             raise ValueError(f"ledger: non-finite amount in a '{purpose}' posting")
         if amount.size == n:
@@ -108,7 +148,8 @@ class Ledger:
             return
         # the kept rows, as fresh arrays (fancy indexing copies)
         payer_a, payee_a, time_a, amount = (
-            c[keep] if c.size == n else c.repeat(keep.size) for c in cols
+            c[keep] if c.size == n else c.repeat(keep.size)
+            for c in (payer_c, payee_c, time_c, amount)
         )
         np.subtract.at(self._balances, payer_a, amount)
         np.add.at(self._balances, payee_a, amount)
@@ -116,7 +157,13 @@ class Ledger:
             np.subtract.at(self._financing, payer_a, amount)
             np.add.at(self._financing, payee_a, amount)
         self._chunks.append((time_a, payer_a, payee_a, amount, purpose))
-        self.max_abs_residual_cny = max(self.max_abs_residual_cny, abs(self.residual_cny))
+        self._track_residual()
+
+    def _track_residual(self) -> None:
+        """Keep the largest absolute sum of balances seen after a posting, CNY."""
+        residual = abs(float(self._balances.sum()))
+        if residual > self.max_abs_residual_cny:
+            self.max_abs_residual_cny = residual
 
     @property
     def residual_cny(self) -> float:

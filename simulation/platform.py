@@ -61,7 +61,7 @@ _Groups = list[tuple[int, NDArray[np.intp], NDArray[np.intp]]]
 def _column(x: ArrayLike, dtype: str | type, n: int) -> NDArray:
     """``x`` as a 0-d array when it is one value, else a private ``(n,)`` copy."""
     a = np.asarray(x, dtype=dtype)
-    if a.ndim == 0:
+    if a.ndim == 0 or a.shape == (n,):
         return a.copy()
     return np.broadcast_to(a, (n,)).copy()
 
