@@ -352,7 +352,17 @@ def bills_cny(
     price_by_hour = np.stack([p.hourly_price_cny_per_kwh() for p in items], axis=1)  # 24 × K
     demand_rate = np.array([p.demand_rate_cny_per_kw for p in items])
     fixed = np.array([p.fixed_cny_per_month for p in items])
-    energy_cny = (loads * dt) @ price_by_hour[hours]
+    # Energy per user and hour of day, then priced: no BLAS matrix product, whose
+    # rounding depends on how many threads OpenBLAS runs (results must not depend on
+    # the machine's core count, nor on a sweep's workers limiting threads to one).
+    order = np.argsort(hours, kind="stable")
+    hour_sorted = hours[order]
+    first = np.flatnonzero(np.r_[True, hour_sorted[1:] != hour_sorted[:-1]])
+    if loads.shape[1]:
+        kwh_by_hour = np.add.reduceat(loads[:, order], first, axis=1) * dt
+    else:
+        kwh_by_hour = np.zeros((loads.shape[0], 0))
+    energy_cny = np.einsum("uh,hk->uk", kwh_by_hour, price_by_hour[hour_sorted[first]])
     demand_cny = loads.max(axis=1)[:, None] * demand_rate[None, :]
     total_cny: NDArray[np.float64] = energy_cny + demand_cny + fixed[None, :]
     return total_cny

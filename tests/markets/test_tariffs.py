@@ -1,4 +1,5 @@
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -283,3 +284,27 @@ def test_switch_probability_errors():
         switch_probability(1.0, np.inf, 1.0)
     with pytest.raises(ValueError, match="broadcast"):
         switch_probability([1.0, 2.0], [1.0, 2.0, 3.0], 1.0)
+
+
+def test_a_users_bills_do_not_depend_on_who_else_is_billed() -> None:
+    # Each user's bill is summed on its own (no BLAS matrix product, whose blocking
+    # and thread count change the rounding with the matrix's shape): billing the
+    # park at once gives every user the bits of billing that user alone.
+    rng = np.random.default_rng(3)
+    menu = [FLAT, TOU, PEAK_VALLEY, DEMAND]
+    loads = rng.gamma(2.0, 40.0, (37, 31 * 24))
+    park = bills_cny(menu, loads)
+    for u in range(loads.shape[0]):
+        np.testing.assert_array_equal(park[u], bills_cny(menu, loads[u : u + 1])[0])
+    # and the bill is the definition: Σ_t L·Δt·price(hour) + demand·max L + fixed
+    hours = np.arange(loads.shape[1]) % 24
+    want = [
+        [
+            math.fsum(loads[u] * p.hourly_price_cny_per_kwh()[hours])
+            + p.demand_rate_cny_per_kw * loads[u].max()
+            + p.fixed_cny_per_month
+            for p in menu
+        ]
+        for u in range(loads.shape[0])
+    ]
+    np.testing.assert_allclose(park, want, rtol=1e-12)
