@@ -158,6 +158,10 @@ def run_simulation(
     if progress is None:
         progress = bool(cfg.progress) and sys.stderr.isatty()
     model = ParkModel(cfg)
+    if out_dir is not None:
+        # users.parquet is encoded while the model runs into an anonymous file on the
+        # run directory's file system, so that finishing it is a link, not a copy.
+        model.rec.spool_dir = Path(out_dir)
     model.run(progress=progress)
     kpis = compute_kpis(model)
     if out_dir is not None:
