@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.model import ParkModel
+from simulation.population import Population
 from simulation.run import compose_config
 
 
@@ -43,3 +44,32 @@ def test_week_loads_kept_while_unchanged_and_rebuilt_after_measures() -> None:
     assert not np.array_equal(week1, week0)
     assert planner.week_loads_kw(3) is not week1  # another weekend pattern
     np.testing.assert_array_equal(planner.week_loads_kw(3), _expected(model, 3))
+
+
+def test_changed_keeps_the_loads_only_when_their_inputs_are_unchanged() -> None:
+    """``Population.changed`` without a changed value keeps the cached day loads (the
+    same arrays, so the weekly forecast too); any changed input rebuilds them."""
+    model = _model()
+    pop = model.pop
+    planner = model.module("grid").planner
+    day = pop.expected_load_kw(False)
+    week = planner.week_loads_kw(0)
+    pop.changed()  # e.g. a month without new measures
+    assert pop.expected_load_kw(False) is day
+    assert planner.week_loads_kw(0) is week
+    for name in ("saving_factor", "peak_saving_kw", "standby_kw", "mean_load_kw"):
+        before = pop.expected_load_kw(False)
+        arr = getattr(pop, name)
+        arr[1] = arr[1] * 0.5 + 0.25
+        pop.changed()
+        after = pop.expected_load_kw(False)
+        assert after is not before, name
+        np.testing.assert_array_equal(after, _fresh_expected(pop), err_msg=name)
+    assert not pop.shape_weekday.flags.writeable  # fixed for the run
+
+
+def _fresh_expected(pop: Population) -> np.ndarray:
+    load = pop.mean_load_kw[:, None] * pop.shape_weekday * pop.saving_factor[:, None]
+    load -= pop.peak_saving_kw[:, None] * pop.working
+    load += pop.standby_kw[:, None] * ~pop.working
+    return np.maximum(load, 0.0)
