@@ -70,6 +70,7 @@ class OrderlyPlanner:
         self.sender = sender
         n = model.pop.n_users
         self.plans: dict[int, WeekPlan] = {}
+        self._has_calls: dict[int, bool] = {}  # by week start: any call planned
         self.plan_stats: list[dict[str, Any]] = []
         self.curtailed_kwh_total = np.zeros(n)
         self.demand_kwh_total = np.zeros(n)
@@ -205,6 +206,7 @@ class OrderlyPlanner:
         # The plan's mask is read-only (shared with later reused plans): kept as it is.
         week = WeekPlan(first_day, plan.curtail, m.pop.block_kw.copy(), stats)
         self.plans[first_day] = week
+        self._has_calls[first_day] = len(r) > 0
         if len(r) == 0:
             return
         starts = m.clock.time_of(first_day, r.start)
@@ -260,6 +262,8 @@ class OrderlyPlanner:
         m = self.model
         lead = np.timedelta64(int(m.cfg.platform.reminder_lead_h * 3600 * 10**9), "ns")
         for d in ([day] if day == 0 else []) + [day + 1]:
+            if not self._has_calls.get(m.clock.week_start(d), False):
+                continue  # no plan, or a week without calls: nothing to remind of
             r = runs(self.plan_of_day(d))
             if len(r):
                 starts = m.clock.time_of(d, r.start)
@@ -278,6 +282,7 @@ class OrderlyPlanner:
         current = self.model.clock.week_start(day)
         for start in [s for s in self.plans if s < current]:
             del self.plans[start]
+            self._has_calls.pop(start, None)
 
     def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:
         """Carry each user's cumulative curtailed share into the next plans (rotation)."""
