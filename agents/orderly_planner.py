@@ -70,10 +70,17 @@ class OrderlyPlanner:
         self.sender = sender
         n = model.pop.n_users
         self.plans: dict[int, WeekPlan] = {}
+        self._has_calls: dict[int, bool] = {}  # by week start: any call planned
         self.plan_stats: list[dict[str, Any]] = []
         self.curtailed_kwh_total = np.zeros(n)
         self.demand_kwh_total = np.zeros(n)
         self._last_plan: Any = None  # last weekly plan: a warm start for the next week
+        # The last week's forecast, by its weekend pattern, margin and the population's
+        # cached day loads (new arrays after ``Population.changed``), read-only.
+        self._week_loads: tuple[Any, ...] | None = None
+        # The last plan's curtailment mask, its total (kW) and its calls (Runs): a
+        # reused plan shares the mask, so neither is computed again.
+        self._week_mask: tuple[Any, ...] | None = None
 
     def _loss_for_notice(self, notice_h: float) -> NDArray[np.float64]:
         pop = self.model.pop
@@ -158,10 +165,7 @@ class OrderlyPlanner:
         if not m.cfg.phase.orderly_plan or m.cfg.phase.orderly_fallback:
             return  # no plan, or the plan only as the market's day-ahead fallback
         days = [first_day + d for d in range(7)]
-        margin = 1.0 + m.cfg.orderly.forecast_margin
-        loads = np.concatenate(
-            [m.pop.expected_load_kw(m.clock.is_weekend(d)) * margin for d in days], axis=1
-        )
+        loads = self.week_loads_kw(first_day)
         capacity = np.concatenate([self.capacity_kw(d) for d in days])
         notice_h = (
             24.0 * m.cfg.platform.plan_lead_days
@@ -170,6 +174,12 @@ class OrderlyPlanner:
         )
         plan = self.schedule(loads, capacity, notice_h, previous=self._last_plan)
         self._last_plan = plan
+        last = self._week_mask
+        if last is not None and last[0] is plan.curtail and last[1] is plan.curtailed_kw:
+            planned_kw, r = last[2], last[3]  # a reused plan: the same (read-only) arrays
+        else:
+            planned_kw, r = plan.curtailed_kw.sum(), runs(plan.curtail)
+            self._week_mask = (plan.curtail, plan.curtailed_kw, planned_kw, r)
         stats = {
             "week_start": m.clock.date_of(first_day),
             "method": plan.method,
@@ -180,7 +190,7 @@ class OrderlyPlanner:
             "bound_method": plan.bound_method,
             "loss_cny": float(plan.loss_cny),
             "solve_time_s": float(plan.solve_time_s),
-            "planned_kwh": float(plan.curtailed_kw.sum() * m.interval_h),
+            "planned_kwh": float(planned_kw * m.interval_h),
             "unserved_kwh": float(plan.unserved_kw.sum() * m.interval_h),
             "jain": float(plan.jain),
         }
@@ -193,9 +203,10 @@ class OrderlyPlanner:
                 stats["week_start"],
                 m.cfg.orderly.time_limit_s,
             )
-        week = WeekPlan(first_day, plan.curtail.copy(), m.pop.block_kw.copy(), stats)
+        # The plan's mask is read-only (shared with later reused plans): kept as it is.
+        week = WeekPlan(first_day, plan.curtail, m.pop.block_kw.copy(), stats)
         self.plans[first_day] = week
-        r = runs(plan.curtail)
+        self._has_calls[first_day] = len(r) > 0
         if len(r) == 0:
             return
         starts = m.clock.time_of(first_day, r.start)
@@ -203,6 +214,34 @@ class OrderlyPlanner:
         m.platform.publish(
             sent_at, starts, "grid", r.user, "plan", quantity=week.block_kw[r.user], until=ends
         )
+
+    def week_loads_kw(self, first_day: int) -> NDArray[np.float64]:
+        """Forecast loads of the week from ``first_day``, kW ``(n_users, 7 · ipd)``, read-only.
+
+        Each day is the population's expected load of its day type times
+        ``1 + orderly.forecast_margin``. The array is kept and returned again while
+        the weekend pattern, the margin and the population's cached day loads
+        (:meth:`Population.expected_load_kw`, rebuilt after ``Population.changed``)
+        are the same, so a week like the last costs no copy.
+        """
+        m = self.model
+        weekend = tuple(m.clock.is_weekend(first_day + d) for d in range(7))
+        margin = 1.0 + m.cfg.orderly.forecast_margin
+        day_kw = {w: m.pop.expected_load_kw(w) for w in sorted(set(weekend))}
+        last = self._week_loads
+        if (
+            last is not None
+            and last[0] == weekend
+            and last[1] == margin
+            and last[2].keys() == day_kw.keys()
+            and all(last[2][w] is day_kw[w] for w in day_kw)
+        ):
+            cached: NDArray[np.float64] = last[3]
+            return cached
+        loads = np.concatenate([day_kw[w] * margin for w in weekend], axis=1)
+        loads.flags.writeable = False
+        self._week_loads = (weekend, margin, day_kw, loads)
+        return loads
 
     def plan_of_day(self, day: int) -> NDArray[np.bool_]:
         """Planned curtailment mask of one day ``(n_users, ipd)`` (all False if none)."""
@@ -223,6 +262,8 @@ class OrderlyPlanner:
         m = self.model
         lead = np.timedelta64(int(m.cfg.platform.reminder_lead_h * 3600 * 10**9), "ns")
         for d in ([day] if day == 0 else []) + [day + 1]:
+            if not self._has_calls.get(m.clock.week_start(d), False):
+                continue  # no plan, or a week without calls: nothing to remind of
             r = runs(self.plan_of_day(d))
             if len(r):
                 starts = m.clock.time_of(d, r.start)
@@ -241,6 +282,7 @@ class OrderlyPlanner:
         current = self.model.clock.week_start(day)
         for start in [s for s in self.plans if s < current]:
             del self.plans[start]
+            self._has_calls.pop(start, None)
 
     def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:
         """Carry each user's cumulative curtailed share into the next plans (rotation)."""

@@ -184,6 +184,7 @@ class MonthlyMeter:
         self._idle = ~working  # off-hours mask, fixed for the run
         self._work_intervals = working.sum(axis=1)  # working intervals per user and weekday
         self._curves = False
+        self._buf: NDArray[Any] | None = None  # scratch for the masked demand, kW
         self.last: MonthTotals | None = None
         self._reset(0)
 
@@ -213,8 +214,14 @@ class MonthlyMeter:
         self.output_cny += m.output_cny
         self.days += 1
         if not weekend:
-            self.off_kw += (demand_kw * self._idle).sum(axis=1)
-            self.work_kw += (demand_kw * self.working).sum(axis=1)
+            # demand × mask into one scratch array kept across days (the same products
+            # and sums as with temporaries, without two fresh (n, ipd) arrays a day)
+            dtype = np.result_type(demand_kw.dtype, self.working.dtype)
+            buf = self._buf
+            if buf is None or buf.shape != demand_kw.shape or buf.dtype != dtype:
+                buf = self._buf = np.empty(demand_kw.shape, dtype=dtype)
+            self.off_kw += np.multiply(demand_kw, self._idle, out=buf).sum(axis=1)
+            self.work_kw += np.multiply(demand_kw, self.working, out=buf).sum(axis=1)
             self.work_count += self._work_intervals
             self.off_count += 1.0
         if self._curves:

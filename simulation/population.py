@@ -31,6 +31,30 @@ from markets.efficiency import CATEGORIES
 
 __all__ = ["Population", "build_population", "industry_shapes"]
 
+#: Attributes the cached day loads are built from (see :meth:`Population.changed`).
+_LOAD_INPUTS = (
+    "mean_load_kw",
+    "shape_weekday",
+    "shape_weekend",
+    "working",
+    "saving_factor",
+    "peak_saving_kw",
+    "standby_kw",
+)
+
+
+def _snapshot(arrays: tuple[NDArray, ...]) -> tuple[NDArray, ...]:
+    """The arrays as they are now: read-only ones that own their memory by reference."""
+    return tuple(a if not a.flags.writeable and a.base is None else a.copy() for a in arrays)
+
+
+def _unchanged(before: tuple[NDArray, ...], now: tuple[NDArray, ...]) -> bool:
+    """Whether every array holds the same values (shape, dtype) as in the snapshot."""
+    return all(
+        b is a or (b.shape == a.shape and b.dtype == a.dtype and np.array_equal(b, a))
+        for b, a in zip(before, now, strict=True)
+    )
+
 
 def _hour_to_time(hour: float) -> dt.time:
     if hour >= 24:
@@ -150,7 +174,7 @@ class Population:
         Returns:
             Array ``(n_users, intervals_per_day)`` in kW, never negative.
         """
-        cache = self.__dict__.setdefault("_expected_cache", {})
+        cache = self._cache("_expected_cache")
         if weekend not in cache:
             shape = self.shape_weekend if weekend else self.shape_weekday
             load = self.mean_load_kw[:, None] * shape * self.saving_factor[:, None]
@@ -163,7 +187,7 @@ class Population:
 
     def productive_load_kw(self, weekend: bool) -> NDArray[np.float64]:
         """Load that makes output (no measures, no standby waste), kW per user and interval."""
-        cache = self.__dict__.setdefault("_productive_cache", {})
+        cache = self._cache("_productive_cache")
         if weekend not in cache:
             shape = self.shape_weekend if weekend else self.shape_weekday
             out = self.mean_load_kw[:, None] * shape
@@ -173,14 +197,33 @@ class Population:
 
     def productive_energy_kwh(self, weekend: bool, interval_h: float) -> NDArray[np.float64]:
         """Daily productive energy per user (row sums of the productive load), kWh."""
-        cache = self.__dict__.setdefault("_productive_cache", {})
+        cache = self._cache("_productive_cache")
         key = ("sum", weekend, interval_h)
         if key not in cache:
             cache[key] = self.productive_load_kw(weekend).sum(axis=1) * interval_h
         return cache[key]
 
+    def _cache(self, name: str) -> dict[Any, Any]:
+        """A cache of load arrays; the first one records the attributes they come from."""
+        if "_cache_inputs" not in self.__dict__:
+            self.__dict__["_cache_inputs"] = _snapshot(self._load_inputs())
+        cache: dict[Any, Any] = self.__dict__.setdefault(name, {})
+        return cache
+
+    def _load_inputs(self) -> tuple[NDArray, ...]:
+        return tuple(getattr(self, k) for k in _LOAD_INPUTS)
+
     def changed(self) -> None:
-        """Drop cached load arrays after the user attributes were modified in place."""
+        """Drop cached load arrays after the user attributes were modified in place.
+
+        The caches (and the very arrays they returned) are kept if every attribute
+        the loads are built from still holds the values they were built from, e.g.
+        a month in which no measure was installed: the loads would be the same.
+        """
+        before = self.__dict__.get("_cache_inputs")
+        if before is not None and _unchanged(before, self._load_inputs()):
+            return
+        self.__dict__.pop("_cache_inputs", None)
         self.__dict__.pop("_expected_cache", None)
         self.__dict__.pop("_productive_cache", None)
 
@@ -234,6 +277,8 @@ def build_population(park: Any, intervals_per_day: int, rng: np.random.Generator
     shape_weekday = weekday_by_ind[industry[:, None], cols]
     shape_weekend = weekend_by_ind[industry[:, None], cols]
     working = shape_weekday >= 0.6 * shape_weekday.max(axis=1, keepdims=True)
+    for fixed in (shape_weekday, shape_weekend, working):
+        fixed.flags.writeable = False  # never changed: the load caches compare them by identity
 
     mean_load_kw = per_industry("median_load_kw") * np.exp(
         per_industry("load_sigma") * rng.standard_normal(n)

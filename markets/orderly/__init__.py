@@ -165,9 +165,9 @@ References:
 Package layout: one topic per module, re-exported here, in kW, kWh and CNY throughout:
 ``loss`` (loss per kWh, restart cost, loss of load), ``blocks`` (shortage events and
 blocks), ``problem`` (validation and the per-(user, block) data), ``milp`` (block MILP on
-HiGHS), ``greedy`` (merit-order passes), ``bounds`` (Lagrangian bound), ``schedule``
-(:func:`schedule`, :class:`OrderlyPlan`); :func:`~markets.fairness.jain_index` lives in
-:mod:`markets.fairness`.
+HiGHS), ``greedy`` (merit-order passes), ``bounds`` (Lagrangian bound), ``plan``
+(:class:`OrderlyPlan` and its evaluation from a block selection), ``schedule``
+(:func:`schedule`); :func:`~markets.fairness.jain_index` lives in :mod:`markets.fairness`.
 """
 
 from __future__ import annotations

@@ -143,3 +143,58 @@ def test_a_changed_load_leaves_the_fast_path() -> None:
     assert plan.problem is not None and plan.problem is not first.problem
     assert plan.input_key != first.input_key
     np.testing.assert_array_equal(plan.problem.dp_kw, np.minimum(inst["block_kw"][:, None], loads))
+
+
+def test_reused_plan_shares_the_previous_arrays_and_equals_an_evaluation() -> None:
+    """A reused plan takes the previous plan's (read-only) curtailment arrays; every
+    field equals the plan of the same blocks evaluated afresh under the new priors."""
+    from markets.orderly.plan import _finalise
+
+    inst = {**_instance(3), "mip_rel_gap": 0.05, "fairness_weight_cny": 0.5}
+    first = schedule(**inst, method="milp", hybrid_gap=0.05)
+    prior_c, prior_d = _priors(2, inst["loads_kw"])
+    again = schedule(**inst, prior_curtailed_kwh=prior_c, prior_demand_kwh=prior_d, previous=first)
+    assert again.status == "reused"
+    for name in ("curtail", "curtailed_kw", "calls", "hours", "unserved_kw"):
+        assert getattr(again, name) is getattr(first, name), name
+        assert not getattr(again, name).flags.writeable, name
+    assert again.problem is not None
+    sel = first.curtail[:, again.problem.blocks.start]
+    fresh = _finalise(
+        again.problem, sel, again.lower_bound_cny, "reused", again.method,
+        again.bound_method, 0.0, again.solver_gap, key=again.input_key,
+        cost_bound=again.cost_bound_cny,
+    )  # fmt: skip
+    for f in dataclasses.fields(again):
+        if f.name in ("solve_time_s", "problem", "raw_inputs"):
+            continue
+        a, b = getattr(again, f.name), getattr(fresh, f.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=f.name)
+        elif isinstance(a, float) and np.isnan(a):
+            assert np.isnan(b), f.name
+        else:
+            assert a == b, f.name
+
+
+def test_read_only_loads_are_kept_not_copied() -> None:
+    """Read-only loads (down to the array owning the memory) are kept by reference for
+    the next call's comparison; writable ones, or read-only views of writable ones, are
+    copied, so changing them afterwards leaves the fast path."""
+    inst = _instance(6)
+    loads = inst["loads_kw"].copy()
+    loads.flags.writeable = False
+    first = schedule(**{**inst, "loads_kw": loads})
+    assert first.raw_inputs is not None and first.raw_inputs[0] is loads
+    again = schedule(**{**inst, "loads_kw": loads}, previous=first)
+    assert again.raw_inputs is not None and again.raw_inputs[0] is loads
+    assert again.problem is not None and first.problem is not None
+    assert again.problem.dp_kw is first.problem.dp_kw  # the fast path
+    base = inst["loads_kw"].copy()
+    view = base[:, :]
+    view.flags.writeable = False
+    plan = schedule(**{**inst, "loads_kw": view})
+    assert plan.raw_inputs is not None and plan.raw_inputs[0] is not view
+    base[0, 0] += 1.0
+    changed = schedule(**{**inst, "loads_kw": view}, previous=plan)
+    assert changed.input_key != plan.input_key
