@@ -161,6 +161,8 @@ def preflight(overrides: Sequence[str], multirun: bool) -> tuple[int, list[str]]
             errors.append(f"{where}{_one_line(err)}")
     mode_set = any(o.lstrip("+~").startswith("hydra.mode") for o in overrides)
     _state["mode_known"] = not errors and not mode_set and modes == {None}
+    hydra_ovr = {tuple(o for o in m if o.lstrip("+~").startswith("hydra")) for m in members}
+    _state["batch_known"] = not errors and len(hydra_ovr) <= 1
     return len(members), errors
 
 
@@ -262,30 +264,40 @@ class SweepSummary(Callback):
 
 
 @contextlib.contextmanager
-def _mode_from_preflight(known: bool) -> Iterator[None]:
-    """Let Hydra skip the composition it makes only to read ``hydra.mode``.
+def _trust_preflight(mode_known: bool, batch_known: bool) -> Iterator[None]:
+    """Let Hydra skip compositions the pre-flight check has already made.
 
     Before it runs, Hydra composes the whole config once just to read
-    ``hydra.mode`` (``Hydra.get_mode``; about 0.3 s), then composes it again
-    for the run. When the pre-flight check has composed every member and found
-    ``hydra.mode`` unset everywhere (no config file and no override sets it),
-    that answer is already known: ``None``, so Hydra picks the mode from ``-m``
-    exactly as it does after its own composition.
+    ``hydra.mode`` (``Hydra.get_mode``), and before a sweep it composes every
+    member once to check the batch composes (``Sweeper.validate_batch_is_legal``)
+    — in the parent process, one after the other, about 0.4 s a member — then
+    composes each again to run it. The pre-flight check has composed and
+    validated every member already:
+
+    * when it found ``hydra.mode`` unset everywhere (no config file and no
+      override sets it), Hydra's answer is known — ``None``, so Hydra picks the
+      mode from ``-m`` exactly as after its own composition;
+    * when, besides, no ``hydra`` override differs between members (the
+      pre-flight composition leaves ``hydra.*`` value overrides out; the ones
+      every member shares are composed by Hydra's own sweep composition first),
+      every member is known to compose.
 
     Args:
-        known: The pre-flight check found ``hydra.mode`` unset for every member.
+        mode_known: ``hydra.mode`` is unset for every member.
+        batch_known: Every member composed and validated, no swept ``hydra`` override.
     """
-    if not known:
-        yield
-        return
     from hydra._internal.hydra import Hydra
+    from hydra.plugins.sweeper import Sweeper
 
-    original = Hydra.get_mode
-    Hydra.get_mode = lambda self, config_name, overrides: None  # type: ignore[method-assign]
+    saved = (Hydra.get_mode, Sweeper.validate_batch_is_legal)
+    if mode_known:
+        Hydra.get_mode = lambda self, config_name, overrides: None  # type: ignore[method-assign]
+    if batch_known:
+        Sweeper.validate_batch_is_legal = lambda self, batch: None  # type: ignore[method-assign]
     try:
         yield
     finally:
-        Hydra.get_mode = original  # type: ignore[method-assign]
+        Hydra.get_mode, Sweeper.validate_batch_is_legal = saved  # type: ignore[method-assign]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -318,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     saved = sys.argv
     sys.argv = [saved[0] if saved else "parksim", *args]
     try:
-        with _mode_from_preflight(not informational and bool(_state.get("mode_known"))):
+        trusted = not informational and bool(_state.get("mode_known"))
+        with _trust_preflight(trusted, trusted and bool(_state.get("batch_known"))):
             _app()
     finally:
         sys.argv = saved

@@ -105,3 +105,21 @@ def test_preflight_reads_hydra_mode_from_the_composition():
     assert _state["mode_known"] is True
     assert preflight(["park=small", "hydra.mode=RUN"], False) == (1, [])
     assert _state["mode_known"] is False
+
+
+def test_trusted_preflight_skips_hydras_repeat_compositions_and_restores_them():
+    from hydra._internal.hydra import Hydra
+    from hydra.plugins.sweeper import Sweeper
+
+    from simulation.cli import _state, _trust_preflight, preflight
+
+    originals = (Hydra.get_mode, Sweeper.validate_batch_is_legal)
+    assert preflight(["seed=0,1", "park=small"], True) == (2, [])
+    assert _state["mode_known"] and _state["batch_known"]
+    with _trust_preflight(True, True):
+        assert Hydra.get_mode(None, "config", []) is None  # type: ignore[arg-type]
+        # would compose each member: a bad member would raise here if it ran
+        assert Sweeper.validate_batch_is_legal(None, [["park.n_userz=1"]]) is None  # type: ignore[arg-type]
+    assert (Hydra.get_mode, Sweeper.validate_batch_is_legal) == originals
+    with _trust_preflight(True, False):
+        assert Sweeper.validate_batch_is_legal is originals[1]
