@@ -352,17 +352,24 @@ def bills_cny(
     price_by_hour = np.stack([p.hourly_price_cny_per_kwh() for p in items], axis=1)  # 24 × K
     demand_rate = np.array([p.demand_rate_cny_per_kw for p in items])
     fixed = np.array([p.fixed_cny_per_month for p in items])
-    # Energy per user and hour of day, then priced: no BLAS matrix product, whose
-    # rounding depends on how many threads OpenBLAS runs (results must not depend on
-    # the machine's core count, nor on a sweep's workers limiting threads to one).
-    order = np.argsort(hours, kind="stable")
-    hour_sorted = hours[order]
-    first = np.flatnonzero(np.r_[True, hour_sorted[1:] != hour_sorted[:-1]])
-    if loads.shape[1]:
-        kwh_by_hour = np.add.reduceat(loads[:, order], first, axis=1) * dt
+    # Energy per user and interval of the day (or per hour of day), then priced: no
+    # BLAS matrix product, whose rounding depends on how many threads OpenBLAS runs
+    # (results must not depend on the machine's core count, nor on a sweep's workers
+    # limiting threads to one). A curve of whole days sums its days first (a view,
+    # no copy); any other curve is grouped by hour.
+    n_users, n_t = loads.shape
+    ipd = round(24.0 / dt)
+    days = n_t // ipd if ipd > 0 else 0
+    if days and n_t == days * ipd and (hours.reshape(days, ipd) == hours[:ipd]).all():
+        kwh = loads.reshape(n_users, days, ipd).sum(axis=1) * dt
+        hour_of_column = hours[:ipd]
     else:
-        kwh_by_hour = np.zeros((loads.shape[0], 0))
-    energy_cny = np.einsum("uh,hk->uk", kwh_by_hour, price_by_hour[hour_sorted[first]])
+        order = np.argsort(hours, kind="stable")
+        hour_sorted = hours[order]
+        first = np.flatnonzero(np.r_[True, hour_sorted[1:] != hour_sorted[:-1]])
+        kwh = np.add.reduceat(loads[:, order], first, axis=1) * dt
+        hour_of_column = hour_sorted[first]
+    energy_cny = np.einsum("uh,hk->uk", kwh, price_by_hour[hour_of_column])
     demand_cny = loads.max(axis=1)[:, None] * demand_rate[None, :]
     total_cny: NDArray[np.float64] = energy_cny + demand_cny + fixed[None, :]
     return total_cny
