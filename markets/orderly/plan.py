@@ -123,25 +123,37 @@ def _finalise(
     too and are taken from it; only what depends on the priors is computed again.
     """
     if same is not None:
-        row_kw = same.curtailed_kw.sum(axis=1)  # the same sum of the same array
-        return _priced(
-            p,
+        arrays = (
             same.curtail,
             same.curtailed_kw,
             same.loss_cny,
             same.calls,
             same.hours,
-            row_kw,
+            same.curtailed_kw.sum(axis=1),  # the same sum of the same array
             same.unserved_kw,
-            bound,
-            status,
-            method,
-            bound_method,
-            t0,
-            solver_gap,
-            key,
-            cost_bound,
         )
+    else:
+        arrays = _evaluate(p, sel)
+    return _priced(p, *arrays, bound, status, method, bound_method, t0, solver_gap, key, cost_bound)
+
+
+def _evaluate(
+    p: _Problem, sel: NDArray[np.bool_]
+) -> tuple[
+    NDArray[np.bool_],
+    NDArray[np.float64],
+    float,
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]:
+    """Curtailment (kW), loss (CNY), calls, hours (h) and unserved deficit (kW) of a selection.
+
+    Returns:
+        ``(curtail, curtailed_kw, loss_cny, calls, hours, row_kw, unserved_kw)``, the
+        arrays read-only (later reused plans share them).
+    """
     n, n_t = p.dp_kw.shape
     curtail = np.zeros((n, n_t), dtype=bool)
     curtailed = np.zeros((n, n_t))
@@ -174,24 +186,7 @@ def _finalise(
     unserved = np.where(p.def_mask & (resid > p.tol_kw), resid, 0.0)
     for arr in (curtail, curtailed, calls, hours, unserved):
         arr.flags.writeable = False  # later reused plans share them
-    return _priced(
-        p,
-        curtail,
-        curtailed,
-        loss,
-        calls,
-        hours,
-        row_kw,
-        unserved,
-        bound,
-        status,
-        method,
-        bound_method,
-        t0,
-        solver_gap,
-        key,
-        cost_bound,
-    )
+    return curtail, curtailed, loss, calls, hours, row_kw, unserved
 
 
 def _priced(

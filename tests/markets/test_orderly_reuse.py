@@ -47,6 +47,20 @@ def _priors(seed: int, loads_kw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return demand * rng.uniform(0.0, 0.2, loads_kw.shape[0]), demand
 
 
+def _assert_same_plan(a_plan: object, b_plan: object) -> None:
+    """Every field of two plans equal (arrays element-wise, NaN equal to NaN), but timing."""
+    for f in dataclasses.fields(a_plan):  # type: ignore[arg-type]
+        if f.name in ("solve_time_s", "problem", "raw_inputs"):
+            continue
+        a, b = getattr(a_plan, f.name), getattr(b_plan, f.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=f.name)
+        elif isinstance(a, float) and np.isnan(a):
+            assert np.isnan(b), f.name
+        else:
+            assert a == b, f.name
+
+
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), prior_seed=st.integers(0, 2**32 - 1))
 def test_reused_bound_is_valid_and_loss_unchanged(seed: int, prior_seed: int) -> None:
@@ -116,16 +130,7 @@ def test_fast_path_matches_a_fresh_preparation(seed: int) -> None:
     slow = schedule(
         **inst, prior_curtailed_kwh=prior_c, prior_demand_kwh=prior_d, previous=slow_prev
     )
-    for f in dataclasses.fields(fast):
-        if f.name in ("solve_time_s", "problem", "raw_inputs"):
-            continue
-        a, b = getattr(fast, f.name), getattr(slow, f.name)
-        if isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, b, err_msg=f.name)
-        elif isinstance(a, float) and np.isnan(a):
-            assert np.isnan(b), f.name
-        else:
-            assert a == b, f.name
+    _assert_same_plan(fast, slow)
     # Priors are still validated on the fast path.
     with pytest.raises(ValueError, match="prior_curtailed_kwh"):
         schedule(
@@ -165,16 +170,7 @@ def test_reused_plan_shares_the_previous_arrays_and_equals_an_evaluation() -> No
         again.bound_method, 0.0, again.solver_gap, key=again.input_key,
         cost_bound=again.cost_bound_cny,
     )  # fmt: skip
-    for f in dataclasses.fields(again):
-        if f.name in ("solve_time_s", "problem", "raw_inputs"):
-            continue
-        a, b = getattr(again, f.name), getattr(fresh, f.name)
-        if isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, b, err_msg=f.name)
-        elif isinstance(a, float) and np.isnan(a):
-            assert np.isnan(b), f.name
-        else:
-            assert a == b, f.name
+    _assert_same_plan(again, fresh)
 
 
 def test_read_only_loads_are_kept_not_copied() -> None:
