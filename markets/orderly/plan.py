@@ -1,5 +1,7 @@
 """The orderly plan and its evaluation from a block selection (kW, kWh, CNY).
 
+A helper module of :mod:`markets.orderly.schedule`, which re-exports :class:`OrderlyPlan`.
+
 References:
     NDRC (2011) 《有序用电管理办法》; Jain, Chiu & Hawe (1984) for the fairness index.
 """
@@ -15,8 +17,6 @@ from numpy.typing import NDArray
 
 from markets.fairness import jain_index
 from markets.orderly.problem import _Problem
-
-__all__ = ["OrderlyPlan"]
 
 
 @dataclass(frozen=True)
