@@ -45,12 +45,14 @@ class WeekPlan:
         curtail: Boolean ``(n_users, 7 · intervals_per_day)``.
         block_kw: Curtailed kW per user (ΔP at plan time).
         stats: Solver figures for the outputs (method, status, gap, time).
+        has_calls: Any call is planned in the week.
     """
 
     first_day: int
     curtail: NDArray[np.bool_]
     block_kw: NDArray[np.float64]
     stats: dict[str, Any]
+    has_calls: bool = True
 
 
 class OrderlyPlanner:
@@ -70,7 +72,6 @@ class OrderlyPlanner:
         self.sender = sender
         n = model.pop.n_users
         self.plans: dict[int, WeekPlan] = {}
-        self._has_calls: dict[int, bool] = {}  # by week start: any call planned
         self.plan_stats: list[dict[str, Any]] = []
         self.curtailed_kwh_total = np.zeros(n)
         self.demand_kwh_total = np.zeros(n)
@@ -204,9 +205,8 @@ class OrderlyPlanner:
                 m.cfg.orderly.time_limit_s,
             )
         # The plan's mask is read-only (shared with later reused plans): kept as it is.
-        week = WeekPlan(first_day, plan.curtail, m.pop.block_kw.copy(), stats)
+        week = WeekPlan(first_day, plan.curtail, m.pop.block_kw.copy(), stats, len(r) > 0)
         self.plans[first_day] = week
-        self._has_calls[first_day] = len(r) > 0
         if len(r) == 0:
             return
         starts = m.clock.time_of(first_day, r.start)
@@ -262,7 +262,8 @@ class OrderlyPlanner:
         m = self.model
         lead = np.timedelta64(int(m.cfg.platform.reminder_lead_h * 3600 * 10**9), "ns")
         for d in ([day] if day == 0 else []) + [day + 1]:
-            if not self._has_calls.get(m.clock.week_start(d), False):
+            week = self.plans.get(m.clock.week_start(d))
+            if week is None or not week.has_calls:
                 continue  # no plan, or a week without calls: nothing to remind of
             r = runs(self.plan_of_day(d))
             if len(r):
@@ -282,7 +283,6 @@ class OrderlyPlanner:
         current = self.model.clock.week_start(day)
         for start in [s for s in self.plans if s < current]:
             del self.plans[start]
-            self._has_calls.pop(start, None)
 
     def record_history(self, demand_kwh: NDArray, curtailed_kwh: NDArray) -> None:
         """Carry each user's cumulative curtailed share into the next plans (rotation)."""
