@@ -188,42 +188,6 @@ def _bookings(
     return arrival, departure, energy, pmax
 
 
-def _numpy_sum(values: list[float]) -> float:
-    """Sum of floats as ``np.sum`` adds a contiguous float64 array (pairwise), same unit.
-
-    Empty: 0.0; below 8 values a running sum from -0.0; up to 128 eight running sums combined
-    pairwise, then the rest; above, the two halves recursively (NumPy's
-    ``pairwise_sum``), so the result is bit-identical to ``np.asarray(values).sum()``.
-
-    Args:
-        values: The floats (any unit, e.g. kWh).
-
-    Returns:
-        Their sum.
-    """
-    n = len(values)
-    if n == 0:
-        return 0.0
-    if n < 8:
-        res = -0.0
-        for v in values:
-            res += v
-        return res
-    if n <= 128:
-        r = values[:8]
-        for i in range(8, n - n % 8, 8):
-            for j in range(8):
-                r[j] += values[i + j]
-        i = n - n % 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        for v in values[i:]:
-            res += v
-        return res
-    half = n // 2
-    half -= half % 8
-    return _numpy_sum(values[:half]) + _numpy_sum(values[half:])
-
-
 def _result(
     charge: NDArray[np.float64],
     need_kwh: NDArray[np.float64],
@@ -317,38 +281,25 @@ def schedule(
     arrival, departure, energy, pmax = _bookings(bookings, n_t)
     need = energy / efficiency
     remaining = np.clip(np.broadcast_to(head, (n_t,)), 0.0, None).astype(np.float64)
+    charge = np.zeros((arrival.size, n_t))
     accepted = np.zeros(arrival.size, dtype=bool)
     # the day's intervals cheapest first (ties: earliest); a window's order is
     # this order restricted to the window
-    cheapest = np.lexsort((np.arange(n_t), price)).tolist()
+    cheapest = np.lexsort((np.arange(n_t), price))
+    inside = (cheapest >= arrival[:, None]) & (cheapest < departure[:, None])  # bookings × T
     # bookings are few and sequential (each one's charging cuts the headroom
-    # left for the next), and a window holds at most T intervals: plain floats,
-    # with the float operations of the array version (NumPy's sum is pairwise)
-    left = remaining.tolist()
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    bookings_k = zip(
-        arrival.tolist(), departure.tolist(), need.tolist(), pmax.tolist(), strict=True
-    )
-    for k, (a_k, d_k, need_k, pmax_k) in enumerate(bookings_k):
-        order = [t for t in cheapest if a_k <= t < d_k]
-        room_kwh = [min(pmax_k, left[t]) * dt for t in order]
-        fits = _numpy_sum(room_kwh) >= need_k - 1e-9 * max(1.0, need_k)
+    # left for the next); each is vectorised over its window
+    for k, (need_k, pmax_k) in enumerate(zip(need.tolist(), pmax.tolist(), strict=True)):
+        order = cheapest[inside[k]]
+        room_kwh = np.minimum(pmax_k, remaining[order]) * dt
+        before = np.cumsum(room_kwh) - room_kwh
+        fits = bool(room_kwh.sum() >= need_k - 1e-9 * max(1.0, need_k))
         accepted[k] = fits
         if not (fits or partial):
             continue
-        running = 0.0  # np.cumsum(room_kwh), and before = running − room as its array form
-        for t, room in zip(order, room_kwh, strict=True):
-            running += room
-            take_kw = min(max(need_k - (running - room), 0.0), room) / dt
-            rows.append(k)
-            cols.append(t)
-            vals.append(take_kw)
-            left[t] = max(left[t] - take_kw, 0.0)
-    charge = np.zeros((arrival.size, n_t))
-    charge[rows, cols] = vals
-    remaining = np.array(left, dtype=np.float64)
+        take_kw = np.minimum(np.maximum(need_k - before, 0.0), room_kwh) / dt
+        charge[k, order] = take_kw
+        remaining[order] = np.maximum(remaining[order] - take_kw, 0.0)
     return _result(charge, need, price, dt, efficiency, remaining, accepted)
 
 
