@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from markets.orderly.problem import _Problem
 
@@ -155,6 +155,31 @@ def _solver_stdout_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def _run_milp(
+    p: _Problem, *, integer: bool, options: dict[str, float]
+) -> tuple[OptimizeResult, NDArray[np.int64], slice]:
+    """Solve the block model on HiGHS (``scipy.optimize.milp``), its prints silenced.
+
+    Args:
+        p: The prepared problem.
+        integer: Keep the block selections binary (else the LP relaxation).
+        options: HiGHS options for ``milp`` (``time_limit`` in s, ``mip_rel_gap``).
+
+    Returns:
+        ``milp``'s result, the model's integrality and the columns of ``x``.
+    """
+    c, cons, bounds, integrality, xs = _build_model(p)
+    with _solver_stdout_silenced():
+        res = milp(
+            c,
+            constraints=cons,
+            bounds=bounds,
+            integrality=integrality if integer else np.zeros_like(integrality),
+            options={**options, "disp": False},
+        )
+    return res, integrality, xs
+
+
 def _solve_milp(
     p: _Problem, time_limit_s: float, mip_rel_gap: float
 ) -> tuple[NDArray[np.bool_] | None, float, str, float]:
@@ -163,16 +188,9 @@ def _solve_milp(
     Returns the selection (None without incumbent), the dual bound, the status and
     HiGHS's own relative gap (NaN if it reports none).
     """
-    c, cons, bounds, integrality, xs = _build_model(p)
+    options = {"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap}
+    res, integrality, xs = _run_milp(p, integer=True, options=options)
     n_e, n_b = p.blk_cost.shape
-    with _solver_stdout_silenced():
-        res = milp(
-            c,
-            constraints=cons,
-            bounds=bounds,
-            integrality=integrality,
-            options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False},
-        )
     bound = getattr(res, "mip_dual_bound", None)
     bound = float(bound) if bound is not None and np.isfinite(bound) else -np.inf
     if res.status == 0 and not integrality.any():  # nobody eligible: an LP, solved exactly
@@ -194,16 +212,8 @@ def _lp_relaxation(p: _Problem, time_limit_s: float) -> tuple[float, NDArray[np.
 
     Returns ``(-inf, None)`` if HiGHS does not solve the LP to optimality.
     """
-    c, cons, bounds, integrality, xs = _build_model(p)
+    res, _, xs = _run_milp(p, integer=False, options={"time_limit": time_limit_s})
     n_e, n_b = p.blk_cost.shape
-    with _solver_stdout_silenced():
-        res = milp(
-            c,
-            constraints=cons,
-            bounds=bounds,
-            integrality=np.zeros_like(integrality),
-            options={"time_limit": time_limit_s, "disp": False},
-        )
     if res.status != 0 or res.fun is None or res.x is None:
         return -np.inf, None
     return float(res.fun), np.asarray(res.x)[xs].reshape(n_e, n_b)
