@@ -17,16 +17,23 @@ import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 __all__ = [
     "SIGTERM_EXIT_CODE",
     "Terminated",
+    "parquet_writer",
     "remove_stale_temp_files",
     "sigterm_as_exit",
     "write_atomic",
+    "write_tables",
 ]
 
 #: Exit code of a process ended by SIGTERM (the shell's 128 + 15).
@@ -112,3 +119,61 @@ def sigterm_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def parquet_writer(
+    where: Path | IO[bytes], schema: pa.Schema, *, plain_floats: bool
+) -> pq.ParquetWriter:
+    """A pyarrow ``ParquetWriter`` of ``schema`` into a path or an open binary file.
+
+    Args:
+        where: The file.
+        schema: The schema of every table written.
+        plain_floats: Write float columns without dictionary encoding (the others
+            with it): many-valued users × days results are written in about half the
+            time, for a file about 10 % larger. Otherwise every column is
+            dictionary-encoded (pyarrow's default).
+
+    Returns:
+        The open writer (close it, or use it as a context manager).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    coded: bool | list[str] = True
+    if plain_floats:
+        coded = [f.name for f in schema if not pa.types.is_floating(f.type)]
+    return pq.ParquetWriter(where, schema, use_dictionary=coded)
+
+
+def write_tables(
+    path: Path,
+    tables: Iterable[pa.Table],
+    *,
+    plain_floats: bool,
+    schema: pa.Schema | None = None,
+) -> None:
+    """Write Arrow tables of one schema as the row groups of one Parquet file.
+
+    The file's schema (and metadata) is ``schema``, else the first table's; every
+    table keeps its values and takes that metadata. Write through
+    :func:`write_atomic` for a file that appears whole or not at all.
+
+    Args:
+        path: The file to write.
+        tables: The tables, one row group each.
+        plain_floats: As :func:`parquet_writer`.
+        schema: The file's schema; given, a file without tables is still written
+            (no rows). Without it and without tables, nothing is written.
+    """
+    writer = None if schema is None else parquet_writer(path, schema, plain_floats=plain_floats)
+    try:
+        for table in tables:
+            if writer is None:
+                writer = parquet_writer(path, table.schema, plain_floats=plain_floats)
+            else:
+                table = table.replace_schema_metadata(writer.schema.metadata)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()

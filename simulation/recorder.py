@@ -151,10 +151,8 @@ class Recorder:
         if n_rows <= 0:
             return
         if self._rows is not None:
-            if self._stream is None:
-                self._stream = ParquetSpool(self._rows.schema, self.spool_dir)
             block = {k: self._buf[i, :n_rows] for i, k in enumerate(self.fields)}
-            self._stream.write(self._rows.table(self._buf_start, block))
+            self._user_stream(self._rows).write(self._rows.table(self._buf_start, block))
             self._stream_days.append(self._buf_start)
             # The table views the buffer while it is encoded: a new buffer, not a reset.
             self._buf = np.zeros_like(self._buf)
@@ -230,9 +228,13 @@ class Recorder:
         if self._rows is None:
             raise RuntimeError("write_users() needs stream()")
         self._flush()
+        self._user_stream(self._rows).finish(path)
+
+    def _user_stream(self, rows: UserRows) -> ParquetSpool:
+        """The ``users.parquet`` stream, opened in :attr:`spool_dir` on first use."""
         if self._stream is None:
-            self._stream = ParquetSpool(self._rows.schema, self.spool_dir)
-        self._stream.finish(path)
+            self._stream = ParquetSpool(rows.schema, self.spool_dir)
+        return self._stream
 
     def __del__(self) -> None:
         self.close()

@@ -33,7 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.io import write_atomic
+from simulation.io import parquet_writer, write_atomic, write_tables
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -170,11 +170,8 @@ class ParquetSpool:
     """
 
     def __init__(self, schema: pa.Schema, directory: Path | None = None) -> None:
-        import pyarrow as pa
-
         self.schema = schema
         self.directory = directory
-        self._floats = [f.name for f in schema if pa.types.is_floating(f.type)]
         self._file: IO[bytes] | None = None
         self._linkable = False
         self._writer: Any = None
@@ -188,15 +185,10 @@ class ParquetSpool:
         Raises:
             BaseException: The error of an earlier row group's encoding, if any.
         """
-        import pyarrow.parquet as pq
-
         self._wait()
         if self._writer is None:
             self._file, self._linkable = _anonymous_file(self.directory)
-            # Floats without dictionaries: many-valued users × days results are
-            # written in about half the time for a file about 10 % larger.
-            coded = [f.name for f in self.schema if f.name not in self._floats]
-            self._writer = pq.ParquetWriter(self._file, self.schema, use_dictionary=coded)
+            self._writer = parquet_writer(self._file, self.schema, plain_floats=True)
         self._thread = threading.Thread(
             target=self._encode, args=(self._writer, table), name="parksim-users", daemon=True
         )
@@ -247,8 +239,6 @@ class ParquetSpool:
         write_atomic(path, self._place)
 
     def _place(self, tmp: Path) -> None:
-        import pyarrow.parquet as pq
-
         if len(self._segments) == 1:
             f, linkable = self._segments[0]
             if linkable:
@@ -261,10 +251,9 @@ class ParquetSpool:
             with open(tmp, "wb") as out:
                 shutil.copyfileobj(f, out, 1 << 24)
             return
-        coded = [f.name for f in self.schema if f.name not in self._floats]
-        with pq.ParquetWriter(tmp, self.schema, use_dictionary=coded) as writer:
-            for table in self.tables():  # read back with string, not large_string, values
-                writer.write_table(table.cast(self.schema))
+        # read back with string, not large_string, values: cast to the schema
+        tables = (t.cast(self.schema) for t in self.tables())
+        write_tables(tmp, tables, plain_floats=True, schema=self.schema)
 
     def close(self) -> None:
         """Drop the spooled rows (the anonymous files vanish)."""

@@ -103,7 +103,7 @@ def test_streamed_users_parquet_equals_the_rewritten_one(
     """Rows streamed into users.parquet while recording (whatever the block size, with a
     read-back mid-run that seals a segment, linked or copied into place) read back as the
     file written from the blocks at the end; the file appears only on success."""
-    from simulation.outputs import _write_tables
+    from simulation.io import write_tables
     from simulation.user_rows import UserRows
 
     tmp = tmp_path_factory.mktemp("s")
@@ -136,7 +136,11 @@ def test_streamed_users_parquet_equals_the_rewritten_one(
                 recs[1].user_field("served_kwh"), recs[0].user_field("served_kwh")
             )
     plain, streamed = recs
-    _write_tables(tmp / "plain.parquet", (rows.table(f, b) for f, b in plain.user_days()))
+    write_tables(
+        tmp / "plain.parquet",
+        (rows.table(f, b) for f, b in plain.user_days()),
+        plain_floats=True,
+    )
     streamed.write_users(tmp / "users.parquet")
     assert sorted(p.name for p in tmp.iterdir()) == ["plain.parquet", "users.parquet"]
     got = pd.read_parquet(tmp / "users.parquet")
