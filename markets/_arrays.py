@@ -1,4 +1,7 @@
-"""Runs of consecutive ``True`` cells in users × intervals masks (dimensionless indices).
+"""Array helpers: runs of ``True`` cells in masks, and arrays that cannot change.
+
+Runs are the consecutive ``True`` cells of users × intervals masks (dimensionless
+indices); :func:`immutable` tells whether an array can no longer change.
 
 References:
     NumPy reference, ``numpy.flatnonzero`` and ``numpy.diff``, https://numpy.org/doc/stable/.
@@ -11,7 +14,29 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Runs", "runs"]
+__all__ = ["Runs", "immutable", "runs"]
+
+
+def immutable(a: object) -> bool:
+    """Whether ``a`` is a read-only array whose every base array is read-only (dimensionless).
+
+    Such an array's values cannot change (nothing can write to its memory), so it may
+    be kept by reference instead of copied. A view of another kind of buffer (bytes,
+    an mmap) is not: it may change under the array.
+
+    Args:
+        a: Any object.
+
+    Returns:
+        True for an array read-only down to the array owning its memory.
+    """
+    while isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        if a.base is None:
+            return True
+        a = a.base
+    return False
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from markets._arrays import immutable
 from markets.efficiency import CATEGORIES
 
 __all__ = ["Population", "build_population", "industry_shapes"]
@@ -44,8 +45,8 @@ _LOAD_INPUTS = (
 
 
 def _snapshot(arrays: tuple[NDArray, ...]) -> tuple[NDArray, ...]:
-    """The arrays as they are now: read-only ones that own their memory by reference."""
-    return tuple(a if not a.flags.writeable and a.base is None else a.copy() for a in arrays)
+    """The arrays as they are now: the ones that cannot change by reference."""
+    return tuple(a if immutable(a) else a.copy() for a in arrays)
 
 
 def _unchanged(before: tuple[NDArray, ...], now: tuple[NDArray, ...]) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._arrays import immutable
 from markets._checks import check_int, finite_array, nonnegative_scalar, vector
 from markets.orderly.blocks import ShortageBlocks, shortage_blocks
 
@@ -218,17 +219,6 @@ def _raw_view(*args: Any) -> tuple[Any, ...]:
     )
 
 
-def _frozen(a: Any) -> bool:
-    """Whether ``a`` is a read-only array whose every base array is read-only too."""
-    while isinstance(a, np.ndarray):
-        if a.flags.writeable:
-            return False
-        if a.base is None:
-            return True
-        a = a.base
-    return False  # a view of another buffer (bytes, mmap, ...): may change under it
-
-
 def _raw_inputs(*args: Any) -> tuple[Any, ...]:
     """The caller's inputs as a comparable tuple: arrays copied, scalars as they are.
 
@@ -239,7 +229,7 @@ def _raw_inputs(*args: Any) -> tuple[Any, ...]:
     return tuple(
         _raw_inputs(*a)
         if isinstance(a, tuple)
-        else (None if a is None else a if _frozen(a) else np.array(a))
+        else (None if a is None else a if immutable(a) else np.array(a))
         for a in args
     )
 
