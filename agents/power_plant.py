@@ -113,13 +113,9 @@ class PowerPlant(mesa.Agent):
             when: Posting time.
             energy_kwh: Energy produced, kWh (negative activation may lower it).
         """
-        fuel = self.fuel_cny(energy_kwh)
+        fuel = self.variable_cost_cny_per_kwh * max(float(energy_kwh), 0.0)
         self.model.ledger.post(when, self.account, self.external, fuel, "plant_fuel_cost")
         self.cost_cny += fuel
-
-    def fuel_cny(self, energy_kwh: float) -> float:
-        """Fuel cost of the energy it produced, CNY (none for a negative ``energy_kwh``, kWh)."""
-        return self.variable_cost_cny_per_kwh * max(float(energy_kwh), 0.0)
 
     def contract_round(self, won: bool) -> None:
         """After the agent chose its plant: the strategy adapts the markup."""
@@ -256,13 +252,8 @@ class MarketFleet:
         result = m.module("market").result_of(today.day)
         produced = result.produced_kwh_by_plant
         when = m.clock.time_of(today.day, m.ipd - 1)
-        # one posting for the stack: the same rows, in plant order, as one burn() each
-        fuel = [p.fuel_cny(kwh) for p, kwh in zip(self.plants, produced, strict=True)]
-        accounts = np.array([p.account for p in self.plants], dtype=np.int64)
-        external = m.ledger.account("external")
-        m.ledger.post(when, accounts, external, np.array(fuel, dtype=np.float64), "plant_fuel_cost")
-        for p, cny in zip(self.plants, fuel, strict=True):
-            p.cost_cny += cny
+        for p, kwh in zip(self.plants, produced, strict=True):
+            p.burn(when, kwh)
         self.energy_kwh += float(produced.sum())
         self._offers.pop(today.day, None)
 
