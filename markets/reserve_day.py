@@ -170,13 +170,12 @@ def _per_interval(
     return arr
 
 
-@lru_cache(maxsize=16)
 def _constraint_matrices(n_t: int, n: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """The day LP's constraint matrices, which depend on the shape only.
 
     Variables are ``x = [g (T·n), r (T·n)]``, row-major by interval then plant.
-    Built directly as CSR arrays (cached per shape; callers must not modify
-    them); entry for entry the same matrices as the block construction
+    Built directly as CSR arrays (once per shape, by the cached :func:`_day_lp`);
+    entry for entry the same matrices as the block construction
     ``A_eq = [I_T ⊗ 1ᵀ_n, 0]`` and ``A_ub = [[0, −I_T ⊗ 1ᵀ_n], [I_m, I_m]]``.
 
     Args:
