@@ -1,7 +1,8 @@
-"""Array helpers: runs of ``True`` cells in masks, and arrays that cannot change.
+"""Array helpers: runs of ``True`` cells in masks, average ranks, immutable arrays.
 
 Runs are the consecutive ``True`` cells of users × intervals masks (dimensionless
-indices); :func:`immutable` tells whether an array can no longer change.
+indices); :func:`average_ranks` ranks values as ``scipy.stats.rankdata`` does;
+:func:`immutable` tells whether an array can no longer change.
 
 References:
     NumPy reference, ``numpy.flatnonzero`` and ``numpy.diff``, https://numpy.org/doc/stable/.
@@ -14,7 +15,30 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Runs", "immutable", "runs"]
+__all__ = ["Runs", "average_ranks", "immutable", "runs"]
+
+
+def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Ranks 1..n of finite values, ties sharing the mean of their ranks (dimensionless).
+
+    The algorithm of ``scipy.stats.rankdata(method="average")`` (same operations, so
+    the same floats), without importing ``scipy.stats`` (about 0.8 s a process).
+
+    Args:
+        values: Finite values (n,).
+
+    Returns:
+        The average ranks (n,), float64.
+    """
+    order = np.argsort(values, kind="mergesort")
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.arange(order.size, dtype=np.intp)
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = np.cumsum(first)[inverse]
+    count = np.r_[np.flatnonzero(first), first.size]
+    ranks: NDArray[np.float64] = 0.5 * (count[dense] + count[dense - 1] + 1)
+    return ranks
 
 
 def immutable(a: object) -> bool:

@@ -302,7 +302,7 @@ def test_true_pd_is_mean_preserving_and_bounded():
 def test_average_ranks_equal_scipy_rankdata_bit_for_bit() -> None:
     from scipy.stats import rankdata
 
-    from markets.credit import _average_ranks
+    from markets._arrays import average_ranks
 
     rng = np.random.default_rng(7)
     for values in (
@@ -312,8 +312,8 @@ def test_average_ranks_equal_scipy_rankdata_bit_for_bit() -> None:
         rng.normal(size=1000),
         np.zeros(4),
     ):
-        np.testing.assert_array_equal(_average_ranks(values), rankdata(values))
-    assert _average_ranks(np.array([5.0, 5.0, 1.0, 5.0, 2.0, 2.0])).tolist() == [
+        np.testing.assert_array_equal(average_ranks(values), rankdata(values))
+    assert average_ranks(np.array([5.0, 5.0, 1.0, 5.0, 2.0, 2.0])).tolist() == [
         5.0,
         5.0,
         1.0,
