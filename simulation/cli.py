@@ -1,9 +1,11 @@
 """The ``parksim`` command: one run, or a sweep with ``-m`` (Hydra app).
 
-Before Hydra starts anything, every run the command line describes — the one
-run, or every member of a ``-m`` sweep — is composed and validated
-(:func:`preflight`); all bad members are reported at once, one line each, and
-the command exits with status 2 without running anything. A run that fails at
+Before anything is written, every run the command line describes is composed
+and validated: every member of a ``-m`` sweep before Hydra starts
+(:func:`preflight`), all bad members reported at once, one line each; a single
+run by Hydra's own composition, composed once (:func:`compose_single_run`) and
+validated before Hydra creates its run directory. A bad config exits with
+status 2 without running anything. A run that fails at
 run time writes ``error.json`` into its run directory; in a sweep it fails
 alone: the other members finish, and a summary (printed, and written to
 ``sweep_summary.json`` in the sweep directory) says which failed and why, and
@@ -35,7 +37,14 @@ from simulation.config import ConfigError, register_configs, validate
 from simulation.io import sigterm_as_exit, write_atomic
 from simulation.run import CONF_DIR, check_experiments, format_kpis, run_simulation
 
-__all__ = ["SweepSummary", "console", "main", "preflight", "sweep_members"]
+__all__ = [
+    "SweepSummary",
+    "compose_single_run",
+    "console",
+    "main",
+    "preflight",
+    "sweep_members",
+]
 
 log = logging.getLogger("parksim")
 
@@ -300,6 +309,100 @@ def _trust_preflight(mode_known: bool, batch_known: bool) -> Iterator[None]:
         Hydra.get_mode, Sweeper.validate_batch_is_legal = saved  # type: ignore[method-assign]
 
 
+def compose_single_run(
+    loader: Any, config_name: str | None, overrides: Sequence[str]
+) -> tuple[DictConfig, Any]:
+    """Compose a single run as ``Hydra.run`` will, and the mode its config files set.
+
+    Hydra first composes the config to read ``hydra.mode`` (``Hydra.get_mode``);
+    when no config file sets it, ``Hydra.run`` appends ``hydra.mode=RUN`` to the
+    overrides and composes everything again. The second composition differs from
+    the first only by that last value override, so this applies it to the first
+    (as Hydra's loader does: set the value, record the override in
+    ``hydra.overrides.hydra``) instead of composing twice.
+
+    Args:
+        loader: Hydra's config loader (``Hydra.config_loader``).
+        config_name: The primary config's name.
+        overrides: The command line's overrides.
+
+    Returns:
+        The config ``Hydra.run`` would compose for ``overrides`` (when the mode is
+        None), and the ``hydra.mode`` the config files set (None: not set).
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    cfg = loader.load_configuration(
+        config_name=config_name, overrides=list(overrides), run_mode=RunMode.RUN
+    )
+    mode = cfg.hydra.mode
+    if mode is None:
+        run = OverridesParser.create().parse_overrides(["hydra.mode=RUN"])
+        ConfigLoaderImpl._apply_overrides_to_config(run, cfg)
+        cfg.hydra.overrides.hydra.append("hydra.mode=RUN")
+    return cfg, mode
+
+
+@contextlib.contextmanager
+def _compose_once() -> Iterator[None]:
+    """A single run: composed once, inside Hydra, and validated before anything is written.
+
+    ``Hydra.get_mode`` is replaced by :func:`compose_single_run` followed by
+    :func:`simulation.config.validate`: a bad config is reported in one line and
+    the command exits with status 2 before Hydra creates the run directory, as the
+    pre-flight check of a sweep does. The composition is handed to ``Hydra.run``'s
+    own request for it (same config name and overrides, plus ``hydra.mode=RUN``),
+    so the config is composed once instead of three times (pre-flight, mode, run).
+    When a config file sets ``hydra.mode``, Hydra composes again as usual.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.hydra import Hydra
+    from omegaconf import open_dict
+
+    saved = (Hydra.get_mode, ConfigLoaderImpl.load_configuration)
+    ready: dict[str, Any] = {}
+
+    def get_mode(self: Any, config_name: str | None, overrides: list[str]) -> Any:
+        try:
+            cfg, mode = compose_single_run(self.config_loader, config_name, overrides)
+            plain = pickle.loads(pickle.dumps(cfg))
+            with open_dict(plain):
+                del plain["hydra"]
+            validate(plain)
+        except (ConfigError, HydraException, OmegaConfBaseException) as err:
+            print(f"parksim: error: {_one_line(err)}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG)
+        if mode is None:
+            ready.update(key=(config_name, [*overrides, "hydra.mode=RUN"]), cfg=cfg)
+        return mode
+
+    def load_configuration(
+        self: Any,
+        config_name: str | None,
+        overrides: list[str],
+        run_mode: RunMode,
+        from_shell: bool = True,
+        validate_sweep_overrides: bool = True,
+    ) -> DictConfig:
+        key = (config_name, list(overrides))
+        plain_run = run_mode == RunMode.RUN and from_shell and validate_sweep_overrides
+        if plain_run and ready.get("key") == key:
+            cfg: DictConfig = ready.pop("cfg")
+            ready.clear()
+            return cfg
+        return saved[1](
+            self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides
+        )
+
+    Hydra.get_mode = get_mode  # type: ignore[method-assign]
+    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Hydra.get_mode, ConfigLoaderImpl.load_configuration = saved  # type: ignore[method-assign]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``parksim`` console script.
 
@@ -315,7 +418,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     informational = (
         ns.help or ns.hydra_help or ns.cfg or ns.info or ns.shell_completion or ns.config_dir
     )
-    if not informational:
+    mode_set = any(o.lstrip("+~").startswith("hydra.mode") for o in ns.overrides)
+    once = not informational and not ns.multirun and not mode_set
+    if once:  # composed and validated in Hydra (_compose_once)
+        try:
+            sweep_members(ns.overrides, False)
+            check_experiments(ns.overrides)
+        except ConfigError as err:
+            print(f"parksim: error: {err}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG)
+        _state.update(expected=1, failed=0)
+    elif not informational:
         expected, errors = preflight(ns.overrides, bool(ns.multirun))
         if errors:
             for line in errors:
@@ -331,9 +444,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     saved = sys.argv
     sys.argv = [saved[0] if saved else "parksim", *args]
     try:
-        trusted = not informational and bool(_state.get("mode_known"))
-        with _trust_preflight(trusted, trusted and bool(_state.get("batch_known"))):
-            _app()
+        if once:
+            with _compose_once():
+                _app()
+        else:
+            trusted = not informational and bool(_state.get("mode_known"))
+            with _trust_preflight(trusted, trusted and bool(_state.get("batch_known"))):
+                _app()
     finally:
         sys.argv = saved
     if _state["failed"]:

@@ -123,3 +123,83 @@ def test_trusted_preflight_skips_hydras_repeat_compositions_and_restores_them():
     assert (Hydra.get_mode, Sweeper.validate_batch_is_legal) == originals
     with _trust_preflight(True, False):
         assert Sweeper.validate_batch_is_legal is originals[1]
+
+
+@pytest.fixture
+def app_hydra():
+    """Hydra set up as the ``parksim`` app sets it up (task ``cli``, ``conf/``)."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+
+    from simulation.config import register_configs
+    from simulation.run import CONF_DIR
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    hydra = Hydra.create_main_hydra2(
+        task_name="cli", config_search_path=create_config_search_path(f"file://{CONF_DIR}")
+    )
+    yield hydra
+    GlobalHydra.instance().clear()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [],
+        ["park=small", "seed=3", "phase=mature"],
+        ["experiment=ev_value", "hydra.run.dir=x/y", "hydra.job.chdir=false", "+extra=1"],
+    ],
+)
+def test_single_run_composition_is_hydras_run_composition(app_hydra, overrides):
+    """The one composition of a single run equals what Hydra.run composes on its own."""
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    from simulation.cli import compose_single_run
+
+    ours, mode = compose_single_run(app_hydra.config_loader, "config", overrides)
+    theirs = app_hydra.config_loader.load_configuration(
+        config_name="config", overrides=[*overrides, "hydra.mode=RUN"], run_mode=RunMode.RUN
+    )
+    assert mode is None
+    assert ours.hydra.mode == theirs.hydra.mode == RunMode.RUN
+    assert list(ours.hydra.overrides.hydra)[-1] == "hydra.mode=RUN"
+    assert OmegaConf.to_yaml(ours) == OmegaConf.to_yaml(theirs)
+    assert OmegaConf.is_struct(ours) and OmegaConf.is_struct(theirs)
+
+
+def test_compose_once_hands_over_one_composition_and_restores(app_hydra, monkeypatch):
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.hydra import Hydra
+    from hydra.types import RunMode
+
+    from simulation.cli import _compose_once
+
+    calls = []
+    original = ConfigLoaderImpl.load_configuration
+
+    def counting(self, *args, **kwargs):
+        calls.append(args[1] if len(args) > 1 else kwargs["overrides"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", counting)
+    with _compose_once():
+        assert app_hydra.get_mode("config", ["park=small"]) is None
+        cfg = app_hydra.compose_config("config", ["park=small", "hydra.mode=RUN"], RunMode.RUN)
+        assert cfg.park.name == "small"
+        assert len(calls) == 1  # Hydra.run's composition was the get_mode one
+        # a config (here: an override) that sets the mode gets Hydra's own compositions
+        assert app_hydra.get_mode("config", ["hydra.mode=MULTIRUN"]) == RunMode.MULTIRUN
+        app_hydra.compose_config("config", ["hydra.mode=MULTIRUN"], RunMode.RUN)
+        assert len(calls) == 3
+    assert ConfigLoaderImpl.load_configuration is counting
+    assert Hydra.get_mode.__qualname__ == "Hydra.get_mode"
+
+
+def test_single_run_bad_config_writes_nothing(tmp_path):
+    proc = _parksim(tmp_path, "park=small", "park.n_users=0")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("parksim: error: park.n_users=0")
+    assert not (tmp_path / "run").exists()

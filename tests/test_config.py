@@ -58,3 +58,30 @@ def test_96_intervals_and_mixed_modules_validate():
     cfg = compose_config(["intervals_per_day=96", "phase=orderly", "phase.efficiency=true"])
     validate(cfg)
     assert cfg.phase.efficiency and cfg.phase.orderly_plan
+
+
+def test_register_configs_stores_once_and_restores_our_launchers():
+    """A second call stores nothing; a plugin entry that replaced ours is put back."""
+    from hydra.core.config_store import ConfigStore
+
+    from simulation.config import register_configs
+
+    register_configs()
+    cs = ConfigStore.instance()
+    launchers = cs.repo["hydra"]["launcher"]
+    ours = launchers["submitit_slurm.yaml"]
+    schema = cs.repo["parksim_schema.yaml"]
+    register_configs()
+    assert cs.repo["parksim_schema.yaml"] is schema  # not stored again
+    assert launchers["submitit_slurm.yaml"] is ours
+    # Hydra's plugin scan re-registers the plugin's own schema under the same name
+    from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
+
+    cs.store(group="hydra/launcher", name="submitit_slurm", node=SlurmQueueConf, provider="x")
+    try:
+        register_configs()
+        entry = cs.repo["hydra"]["launcher"]["submitit_slurm.yaml"]
+        assert entry.provider == "parksim"
+        assert "parksim_launchers" in str(entry.node._target_)
+    finally:
+        register_configs()

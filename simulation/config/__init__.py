@@ -197,6 +197,29 @@ def expose_launchers() -> None:
         hydra_plugins.__path__.append(parent)
 
 
+#: What :func:`register_configs` stores: (group path, name) -> provider (None: any).
+_STORED: dict[tuple[tuple[str, ...], str], str | None] = {
+    ((), "parksim_schema.yaml"): None,
+    (("hydra", "launcher"), "submitit_slurm.yaml"): "parksim",
+    (("hydra", "launcher"), "submitit_local.yaml"): "parksim",
+    (("phase",), "phase_schema.yaml"): None,
+    (("park",), "park_schema.yaml"): None,
+    (("efficiency",), "efficiency_schema.yaml"): None,
+}
+
+
+def _stored(cs: ConfigStore) -> bool:
+    """Whether ``cs`` holds every entry :func:`register_configs` stores (ours, not the plugin's)."""
+    for (path, name), provider in _STORED.items():
+        node: Any = cs.repo
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        entry = node.get(name) if isinstance(node, dict) else None
+        if entry is None or (provider is not None and entry.provider != provider):
+            return False
+    return True
+
+
 def register_configs() -> None:
     """Register the schemas in Hydra's ConfigStore and the resolvers (idempotent).
 
@@ -212,6 +235,8 @@ def register_configs() -> None:
     if not OmegaConf.has_resolver("parksim_phase"):
         OmegaConf.register_new_resolver("parksim_phase", phase.phase_label)
     cs = ConfigStore.instance()
+    if _stored(cs):  # each store builds a structured config: ~0.1 s a call
+        return
     cs.store(name="parksim_schema", node=Config)
     # hydra/launcher=submitit_slurm|submitit_local: the plugin's schemas with
     # parksim's launchers, which wait for every job (replacing the plugin's entries,
