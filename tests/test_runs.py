@@ -94,8 +94,22 @@ def test_every_launcher_composes(launcher, capsys):
         "submitit_local": "LocalLauncher",
         "joblib_bounded": "JoblibLauncher",
     }[launcher]
-    assert f"{target}\n" in out
+    assert f"hydra_plugins.parksim_launchers.launchers.{target}\n" in out
     assert ("n_jobs: -1" in out) == (launcher == "joblib_bounded")
+
+
+def test_joblib_launcher_stops_its_idle_workers():
+    """After a sweep the workers are stopped at once, not left to exit with the command."""
+    from joblib import Parallel, delayed
+    from joblib.externals.loky import reusable_executor
+
+    from hydra_plugins.parksim_launchers.launchers import _stop_idle_workers
+
+    assert Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+    workers = list(reusable_executor._executor._processes.values())
+    assert len(workers) == 2 and all(p.is_alive() for p in workers)
+    _stop_idle_workers()
+    assert not any(p.is_alive() for p in workers)
 
 
 def _old_run(run_dir: Path) -> None:

@@ -202,6 +202,7 @@ _STORED: dict[tuple[tuple[str, ...], str], str | None] = {
     ((), "parksim_schema.yaml"): None,
     (("hydra", "launcher"), "submitit_slurm.yaml"): "parksim",
     (("hydra", "launcher"), "submitit_local.yaml"): "parksim",
+    (("hydra", "launcher"), "joblib.yaml"): "parksim",
     (("phase",), "phase_schema.yaml"): None,
     (("park",), "park_schema.yaml"): None,
     (("efficiency",), "efficiency_schema.yaml"): None,
@@ -238,18 +239,22 @@ def register_configs() -> None:
     if _stored(cs):  # each store builds a structured config: ~0.1 s a call
         return
     cs.store(name="parksim_schema", node=Config)
-    # hydra/launcher=submitit_slurm|submitit_local: the plugin's schemas with
-    # parksim's launchers, which wait for every job (replacing the plugin's entries,
-    # after Hydra's plugin discovery, which registers them again when it first runs).
+    # hydra/launcher=submitit_slurm|submitit_local|joblib: the plugins' schemas with
+    # parksim's launchers (submitit's wait for every job, joblib's workers are warmed
+    # early; hydra_plugins.parksim_launchers), replacing the plugins' entries after
+    # Hydra's plugin discovery, which registers them again when it first runs.
     from hydra.core.plugins import Plugins
-
-    from hydra_plugins.parksim_launchers.launchers import LocalConf, SlurmConf
 
     expose_launchers()
     Plugins.instance()
+    # imported after the scan, which executes the module again and replaces it in
+    # sys.modules: the stored schemas must be the module's current classes (a
+    # composed config pickles its launcher node by the class's import path)
+    from hydra_plugins.parksim_launchers.launchers import JoblibConf, LocalConf, SlurmConf
 
     cs.store(group="hydra/launcher", name="submitit_slurm", node=SlurmConf, provider="parksim")
     cs.store(group="hydra/launcher", name="submitit_local", node=LocalConf, provider="parksim")
+    cs.store(group="hydra/launcher", name="joblib", node=JoblibConf, provider="parksim")
     cs.store(group="phase", name="phase_schema", node=PhaseConfig)
     cs.store(group="park", name="park_schema", node=ParkConfig)
     cs.store(group="efficiency", name="efficiency_schema", node=EfficiencyConfig)
