@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 import simulation.cli as cli
 from experiments.collect import collect_runs
@@ -219,3 +220,55 @@ def test_parksim_launchers_are_found_by_hydra_under_an_editable_install():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
     )
     assert "SlurmLauncher" in out.stdout and "LocalLauncher" in out.stdout, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "members"),
+    [
+        (["seed=0,1", "hydra.sweep.dir=sw"], [["seed=0"], ["seed=1"], ["seed=1"]]),
+        (
+            ["hydra.sweep.dir=sw", "hydra.job.config.override_dirname.exclude_keys=[seed]"],
+            [
+                ["park=small", "seed=4", "+extra=1"],
+                ["phase=mature", "seed=4", "output.figures=false"],
+                ["experiment=ev_value", "days=3", "park=small"],
+                ["park=small", "seed=5", "+extra=2", "hydra.job.name=other"],
+                ["hydra/launcher=submitit_local", "seed=1"],
+            ],
+        ),
+    ],
+)
+def test_sweep_member_composition_is_hydras(command, members):
+    """Members composed from their groups' composition equal Hydra's own load_sweep_config."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from hydra_plugins.parksim_launchers import launchers
+    from simulation.config import register_configs
+    from simulation.run import CONF_DIR
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    hydra = Hydra.create_main_hydra2(
+        task_name="cli", config_search_path=create_config_search_path(f"file://{CONF_DIR}")
+    )
+    try:
+        master = hydra.compose_config("config", command, run_mode=RunMode.MULTIRUN)
+        launchers._BASES.clear()
+        for member in members:
+            ours = launchers.compose_sweep_member(hydra.config_loader, master, member)
+            theirs = hydra.config_loader.load_sweep_config(master, member)
+            assert OmegaConf.to_yaml(ours) == OmegaConf.to_yaml(theirs), member
+            assert ours.hydra.job.override_dirname == theirs.hydra.job.override_dirname
+        groups = {
+            tuple(
+                o for o in m if o.split("=")[0] in ("park", "phase", "experiment", "hydra/launcher")
+            )
+            for m in members
+        }
+        assert len(launchers._BASES) == len(groups)  # one composition per group choice
+    finally:
+        launchers._BASES.clear()
+        GlobalHydra.instance().clear()
