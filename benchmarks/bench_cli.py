@@ -227,13 +227,17 @@ def _sweep_wall_s(n_jobs: int, phase: str, days: int) -> float:
 def sweep(args: argparse.Namespace) -> None:
     """8 one-year default-park runs (seeds 0–7) through ``parksim -m``: 1 worker vs 2."""
     for phase in args.phases:
-        serial = _sweep_wall_s(1, phase, args.days)
-        parallel = _sweep_wall_s(2, phase, args.days)
+        serial, parallel = [], []
+        for _ in range(args.repeat):  # alternating, so both see the same machine
+            serial.append(_sweep_wall_s(1, phase, args.days))
+            parallel.append(_sweep_wall_s(2, phase, args.days))
         print(f"uptime: {os.popen('uptime').read().strip()}")
         print(
-            f"parksim -m seed=0,...,7 phase={phase} days={args.days} (default park): "
-            f"1 worker {serial:.1f} s, 2 workers {parallel:.1f} s, "
-            f"speed-up {serial / parallel:.2f}x",
+            f"parksim -m seed=0,...,7 phase={phase} days={args.days} (default park), "
+            f"best of {args.repeat}: 1 worker {min(serial):.1f} s, "
+            f"2 workers {min(parallel):.1f} s, speed-up {min(serial) / min(parallel):.2f}x "
+            f"(all runs: 1 worker {' '.join(f'{x:.1f}' for x in serial)}; "
+            f"2 workers {' '.join(f'{x:.1f}' for x in parallel)})",
             flush=True,
         )
 
