@@ -319,7 +319,10 @@ def compose_single_run(
     overrides and composes everything again. The second composition differs from
     the first only by that last value override, so this applies it to the first
     (as Hydra's loader does: set the value, record the override in
-    ``hydra.overrides.hydra``) instead of composing twice.
+    ``hydra.overrides.hydra``) instead of composing twice. The composition is
+    :func:`simulation.hydra_compose.compose`'s (the config groups' part made once
+    per process: a process that checks many command lines composes each choice
+    of groups once).
 
     Args:
         loader: Hydra's config loader (``Hydra.config_loader``).
@@ -333,9 +336,9 @@ def compose_single_run(
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    cfg = loader.load_configuration(
-        config_name=config_name, overrides=list(overrides), run_mode=RunMode.RUN
-    )
+    from simulation import hydra_compose
+
+    cfg = hydra_compose.compose(loader, config_name, overrides)
     mode = cfg.hydra.mode
     if mode is None:
         run = OverridesParser.create().parse_overrides(["hydra.mode=RUN"])

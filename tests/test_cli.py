@@ -175,8 +175,10 @@ def test_compose_once_hands_over_one_composition_and_restores(app_hydra, monkeyp
     from hydra._internal.hydra import Hydra
     from hydra.types import RunMode
 
+    from simulation import hydra_compose
     from simulation.cli import _compose_once
 
+    hydra_compose.clear()
     calls = []
     original = ConfigLoaderImpl.load_configuration
 
@@ -190,6 +192,9 @@ def test_compose_once_hands_over_one_composition_and_restores(app_hydra, monkeyp
         cfg = app_hydra.compose_config("config", ["park=small", "hydra.mode=RUN"], RunMode.RUN)
         assert cfg.park.name == "small"
         assert len(calls) == 1  # Hydra.run's composition was the get_mode one
+        # the same groups again: composed from the kept group composition
+        assert app_hydra.get_mode("config", ["park=small", "seed=4"]) is None
+        assert len(calls) == 1
         # a config (here: an override) that sets the mode gets Hydra's own compositions
         assert app_hydra.get_mode("config", ["hydra.mode=MULTIRUN"]) == RunMode.MULTIRUN
         app_hydra.compose_config("config", ["hydra.mode=MULTIRUN"], RunMode.RUN)
@@ -203,3 +208,36 @@ def test_single_run_bad_config_writes_nothing(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("parksim: error: park.n_users=0")
     assert not (tmp_path / "run").exists()
+
+
+def test_an_edited_config_file_is_composed_afresh(tmp_path, monkeypatch):
+    """The kept group composition is keyed by the config files' modification times."""
+    import shutil
+
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+
+    from simulation import hydra_compose
+    from simulation.config import register_configs
+    from simulation.run import CONF_DIR
+
+    conf = tmp_path / "conf"
+    shutil.copytree(CONF_DIR, conf)
+    register_configs()
+    GlobalHydra.instance().clear()
+    hydra = Hydra.create_main_hydra2(
+        task_name="cli", config_search_path=create_config_search_path(f"file://{conf}")
+    )
+    try:
+        first = hydra_compose.compose(hydra.config_loader, "config", ["park=small"])
+        small = conf / "park" / "small.yaml"
+        text = small.read_text()
+        n_users = int(first.park.n_users)
+        small.write_text(text.replace(f"n_users: {n_users}", f"n_users: {n_users + 1}"))
+        os.utime(small, ns=(small.stat().st_atime_ns, small.stat().st_mtime_ns + 10**9))
+        again = hydra_compose.compose(hydra.config_loader, "config", ["park=small"])
+        assert int(again.park.n_users) == n_users + 1
+    finally:
+        hydra_compose.clear()
+        GlobalHydra.instance().clear()

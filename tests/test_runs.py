@@ -99,20 +99,6 @@ def test_every_launcher_composes(launcher, capsys):
     assert ("n_jobs: -1" in out) == (launcher == "joblib_bounded")
 
 
-def test_joblib_launcher_stops_its_idle_workers():
-    """After a sweep the workers are stopped at once, not left to exit with the command."""
-    from joblib import Parallel, delayed
-    from joblib.externals.loky import reusable_executor
-
-    from hydra_plugins.parksim_launchers.launchers import _stop_idle_workers
-
-    assert Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
-    workers = list(reusable_executor._executor._processes.values())
-    assert len(workers) == 2 and all(p.is_alive() for p in workers)
-    _stop_idle_workers()
-    assert not any(p.is_alive() for p in workers)
-
-
 def _old_run(run_dir: Path) -> None:
     (run_dir / "figures").mkdir(parents=True)
     for name in ("kpis.json", "config.json", "saving_plans.parquet", "users.parquet"):
@@ -246,6 +232,7 @@ def test_sweep_member_composition_is_hydras(command, members):
     from hydra.types import RunMode
 
     from hydra_plugins.parksim_launchers import launchers
+    from simulation import hydra_compose
     from simulation.config import register_configs
     from simulation.run import CONF_DIR
 
@@ -256,7 +243,7 @@ def test_sweep_member_composition_is_hydras(command, members):
     )
     try:
         master = hydra.compose_config("config", command, run_mode=RunMode.MULTIRUN)
-        launchers._BASES.clear()
+        hydra_compose.clear()
         for member in members:
             ours = launchers.compose_sweep_member(hydra.config_loader, master, member)
             theirs = hydra.config_loader.load_sweep_config(master, member)
@@ -268,7 +255,7 @@ def test_sweep_member_composition_is_hydras(command, members):
             )
             for m in members
         }
-        assert len(launchers._BASES) == len(groups)  # one composition per group choice
+        assert len(hydra_compose._GROUPS) == len(groups)  # one composition per group choice
     finally:
-        launchers._BASES.clear()
+        hydra_compose.clear()
         GlobalHydra.instance().clear()

@@ -1,4 +1,4 @@
-"""Hydra launchers: submitit sweeps that survive a killed member; joblib's workers stopped.
+"""Hydra launchers: submitit sweeps that survive a killed member; joblib members composed fast.
 
 Hydra's submitit launchers wait for each job in turn and raise at the first
 one that failed at the scheduler level (killed, out of time, a failing
@@ -12,35 +12,25 @@ under the plugin's names, so ``hydra/launcher=submitit_slurm`` (and
 ``submitit_local``) select them with every setting the plugin documents.
 
 :class:`JoblibLauncher` is the joblib plugin's launcher (every setting the
-plugin documents, the same ``joblib.Parallel`` call) with two changes for the
-short runs of a sweep:
-
-* a member's config is composed from the composition of its config groups,
-  made once per worker and group choice (:func:`compose_sweep_member`), instead
-  of from scratch (about 0.3 s a member here); the result is the config Hydra's
-  own ``load_sweep_config`` composes;
-* when the sweep is done — every member's outputs written and its result
-  returned — the idle loky workers are stopped at once: left to exit with the
-  interpreter, each tears its interpreter down (mesa, pandas, scipy, pyarrow)
-  while the command waits, about 0.6 s here against 0.07 s.
+plugin documents, the same ``joblib.Parallel`` call), except that a member's
+config is composed from the composition of its config groups, made once per
+worker and group choice (:func:`compose_sweep_member`, by
+:mod:`simulation.hydra_compose`), instead of from scratch (about 0.3 s a member
+here); the result is the config Hydra's own ``load_sweep_config`` composes.
 
 References:
     hydra-submitit-launcher 1.2 (``hydra_plugins.hydra_submitit_launcher``),
     whose ``launch`` this follows.
     hydra-joblib-launcher 1.2 (``hydra_plugins.hydra_joblib_launcher``), which
     :class:`JoblibLauncher` extends; hydra-core 1.3
-    ``hydra._internal.config_loader_impl`` (``load_sweep_config`` and
-    ``_load_configuration_impl``), whose steps :func:`compose_sweep_member` follows.
-    joblib 1.6 (``joblib.externals.loky``): the executor of the last ``Parallel``
-    call is the reusable executor ``loky.reusable_executor._executor``.
+    ``hydra._internal.config_loader_impl.load_sweep_config``, which
+    :func:`compose_sweep_member` follows.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +38,7 @@ from typing import Any
 
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
-from hydra.types import HydraContext, RunMode
+from hydra.types import HydraContext
 from hydra_plugins.hydra_joblib_launcher.config import JobLibLauncherConf
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import (
     JoblibLauncher as _PluginJoblibLauncher,
@@ -59,7 +49,7 @@ from hydra_plugins.hydra_submitit_launcher.config import (
     SlurmQueueConf,
 )
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 from simulation.io import write_atomic
 
@@ -164,24 +154,15 @@ class LocalConf(LocalQueueConf):
     _target_: str = "hydra_plugins.parksim_launchers.launchers.LocalLauncher"
 
 
-# Compositions of a sweep's group choices, in this process: (config name, group
-# overrides, working directory) -> config. Cleared by every JoblibLauncher.launch
-# (a serial sweep runs in the command's process); a worker lives for one sweep.
-_BASES: dict[tuple[Any, ...], DictConfig] = {}
-
-
 def compose_sweep_member(
     loader: Any, master_config: DictConfig, sweep_overrides: Sequence[str]
 ) -> DictConfig:
     """A sweep member's config, as Hydra's ``load_sweep_config`` composes it.
 
-    Hydra composes a member from scratch: the command's hydra overrides plus the
-    member's, into the defaults list, the merged config files, then the value
-    overrides applied, and the hydra node's records (``hydra.overrides``,
-    ``override_dirname``, ``runtime``) filled. Members that choose the same
-    config groups differ only from the value overrides on, so the group
-    composition is made once (per process) and each member repeats the later
-    steps on a copy, in Hydra's order.
+    The command's hydra overrides and the member's, composed by
+    :func:`simulation.hydra_compose.compose` (the config groups' composition made
+    once per process and choice of groups), with the sweep config's resolver cache
+    copied, as ``load_sweep_config`` does.
 
     Args:
         loader: Hydra's config loader.
@@ -192,43 +173,12 @@ def compose_sweep_member(
     Returns:
         The member's config.
     """
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from simulation import hydra_compose
 
     command: Any = OmegaConf.to_container(master_config.hydra.overrides.hydra)
-    lines = [*command, *sweep_overrides]
-    parsed = OverridesParser.create().parse_overrides([str(x) for x in lines])
-    repo = loader.repository
-
-    def is_value(o: Any) -> bool:  # as hydra._internal.defaults_list.Overrides
-        return isinstance(o.value(), dict) or not repo.group_exists(o.key_or_group)
-
-    config_name = master_config.hydra.job.config_name
-    groups = [o.input_line for o in parsed if not is_value(o)]
-    key = (config_name, tuple(groups), os.getcwd())
-    if key not in _BASES:
-        _BASES[key] = loader.load_configuration(
-            config_name=config_name, overrides=groups, run_mode=RunMode.RUN
-        )
-    base = _BASES[key]
-    cfg = copy.deepcopy(base)
-    ConfigLoaderImpl._apply_overrides_to_config([o for o in parsed if is_value(o)], cfg)
-    task = [o for o in parsed if not o.is_hydra_override()]
-    hc = cfg.hydra
-    with open_dict(hc):
-        hc.overrides.hydra = [o.input_line for o in parsed if o.is_hydra_override()]
-        hc.overrides.task = [o.input_line for o in task]
-        hc.runtime.choices.update(base.hydra.runtime.choices)
-        for name in ("version", "version_base", "cwd", "config_sources"):
-            hc.runtime[name] = base.hydra.runtime[name]
-    dirname = hc.job.config.override_dirname
-    hc.job.override_dirname = get_overrides_dirname(
-        overrides=task,
-        kv_sep=dirname.kv_sep,
-        item_sep=dirname.item_sep,
-        exclude_keys=dirname.exclude_keys,
+    cfg = hydra_compose.compose(
+        loader, master_config.hydra.job.config_name, [*command, *sweep_overrides]
     )
-    hc.job.config_name = config_name
     OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
     return cfg
 
@@ -251,36 +201,27 @@ class _ReusingLoader:
         return getattr(self.loader, name)
 
 
-def _stop_idle_workers() -> None:
-    """Stop the loky workers of the sweep that just ended (none is running a job)."""
-    from joblib.externals.loky import reusable_executor
-
-    executor = getattr(reusable_executor, "_executor", None)
-    if executor is not None:
-        executor.shutdown(wait=True, kill_workers=True)
-
-
 class JoblibLauncher(_PluginJoblibLauncher):
-    """The joblib plugin's launcher, composing members faster and stopping workers when done."""
+    """The joblib plugin's launcher, composing each member from its groups' composition."""
 
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
-        """Run the members as the plugin does, then stop the idle workers."""
+        """Run the members as the plugin does, each composed by :func:`compose_sweep_member`."""
+        from simulation import hydra_compose
+
         context: HydraContext | None = self.hydra_context  # type: ignore[has-type]
         assert context is not None
-        _BASES.clear()
+        hydra_compose.clear()
         self.hydra_context = HydraContext(
             config_loader=_ReusingLoader(context.config_loader),  # type: ignore[arg-type]
             callbacks=context.callbacks,
         )
         try:
-            results = super().launch(job_overrides, initial_job_idx)
+            return super().launch(job_overrides, initial_job_idx)
         finally:
             self.hydra_context = context
-            _BASES.clear()
-        _stop_idle_workers()
-        return results
+            hydra_compose.clear()
 
 
 @dataclass

@@ -1,0 +1,116 @@
+"""Hydra's composition of a run's config, with the config-group part made once.
+
+Hydra composes a config from scratch on every request: the defaults list from
+the config-group overrides, the merged config files, then the value overrides
+applied, then the hydra node's records filled (``hydra.overrides``,
+``runtime``, ``override_dirname``). Configs that choose the same groups differ
+only from the value overrides on — the members of a seed sweep, or the many
+command lines a test checks — so :func:`compose` composes the groups once per
+process and repeats the later steps on a copy, in Hydra's order. The result is
+the config ``ConfigLoader.load_configuration(config_name, overrides, RUN)``
+returns (tested equal, YAML for YAML, in ``tests/test_cli.py`` and
+``tests/test_runs.py``).
+
+A group composition is kept per config name, group overrides, working
+directory, job name, search path and the config files' modification times, so
+an edited config file is composed afresh.
+
+References:
+    hydra-core 1.3, ``hydra._internal.config_loader_impl``
+    (``_load_configuration_impl``, ``load_sweep_config``) and
+    ``hydra._internal.defaults_list.Overrides`` (which overrides choose groups),
+    whose steps this follows.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, open_dict
+
+__all__ = ["clear", "compose"]
+
+# (config name, group overrides, cwd, job name, search path, files stamp) -> config
+_GROUPS: dict[tuple[Any, ...], DictConfig] = {}
+
+
+def clear() -> None:
+    """Forget every group composition of this process."""
+    _GROUPS.clear()
+
+
+def _files_stamp(loader: Any) -> tuple[Any, ...]:
+    """The search path and the newest modification time of its config directories."""
+    path = tuple((p.provider, p.path) for p in loader.get_search_path().get_path())
+    newest = 0
+    for _, where in path:
+        if where and where.startswith("file://"):
+            for dirpath, _, files in os.walk(where[len("file://") :]):
+                for name in files:
+                    newest = max(newest, (Path(dirpath) / name).stat().st_mtime_ns)
+    return (path, newest)
+
+
+def compose(loader: Any, config_name: str | None, overrides: Sequence[str]) -> DictConfig:
+    """The config Hydra's loader composes for ``overrides`` in run mode.
+
+    Args:
+        loader: Hydra's config loader (``Hydra.config_loader``).
+        config_name: The primary config's name.
+        overrides: Command-line overrides, in order.
+
+    Returns:
+        ``loader.load_configuration(config_name, overrides, RunMode.RUN)``'s config
+        (a new object; the kept group composition is not shared).
+
+    Raises:
+        hydra.errors.HydraException: As Hydra's composition raises (a bad group
+            choice, a value that does not merge).
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.utils import JobRuntime
+    from hydra.types import RunMode
+
+    parsed = OverridesParser.create().parse_overrides([str(x) for x in overrides])
+    repo = loader.repository
+
+    def is_value(o: Any) -> bool:  # as hydra._internal.defaults_list.Overrides
+        return isinstance(o.value(), dict) or not repo.group_exists(o.key_or_group)
+
+    groups = [o.input_line for o in parsed if not is_value(o)]
+    key = (
+        config_name,
+        tuple(groups),
+        os.getcwd(),
+        JobRuntime.instance().get("name"),
+        _files_stamp(loader),
+    )
+    if key not in _GROUPS:
+        _GROUPS[key] = loader.load_configuration(
+            config_name=config_name, overrides=groups, run_mode=RunMode.RUN
+        )
+    base = _GROUPS[key]
+    cfg = copy.deepcopy(base)
+    ConfigLoaderImpl._apply_overrides_to_config([o for o in parsed if is_value(o)], cfg)
+    task = [o for o in parsed if not o.is_hydra_override()]
+    hc = cfg.hydra
+    with open_dict(hc):
+        hc.overrides.hydra = [o.input_line for o in parsed if o.is_hydra_override()]
+        hc.overrides.task = [o.input_line for o in task]
+        hc.runtime.choices.update(base.hydra.runtime.choices)
+        for name in ("version", "version_base", "cwd", "config_sources"):
+            hc.runtime[name] = base.hydra.runtime[name]
+    dirname = hc.job.config.override_dirname
+    hc.job.override_dirname = get_overrides_dirname(
+        overrides=task,
+        kv_sep=dirname.kv_sep,
+        item_sep=dirname.item_sep,
+        exclude_keys=dirname.exclude_keys,
+    )
+    hc.job.config_name = config_name
+    return cfg
