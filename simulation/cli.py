@@ -3,7 +3,7 @@
 Before anything is written, every run the command line describes is composed
 and validated: every member of a ``-m`` sweep before Hydra starts
 (:func:`preflight`), all bad members reported at once, one line each; a single
-run by Hydra's own composition, composed once (:func:`compose_single_run`) and
+run by Hydra's own composition, composed once (:func:`simulation.hydra_compose.compose_run`) and
 validated before Hydra creates its run directory. A bad config exits with
 status 2 without running anything. A run that fails at
 run time writes ``error.json`` into its run directory; in a sweep it fails
@@ -39,7 +39,6 @@ from simulation.run import CONF_DIR, check_experiments, format_kpis, run_simulat
 
 __all__ = [
     "SweepSummary",
-    "compose_single_run",
     "console",
     "main",
     "preflight",
@@ -65,6 +64,11 @@ def _one_line(err: BaseException) -> str:
     if cause is not None and str(cause).strip():
         text = f"{text} ({str(cause).strip().splitlines()[0]})"
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _sets_mode(overrides: Sequence[str]) -> bool:
+    """Whether the command line sets ``hydra.mode`` itself."""
+    return any(o.lstrip("+~").startswith("hydra.mode") for o in overrides)
 
 
 def _group_names() -> set[str]:
@@ -168,8 +172,7 @@ def preflight(overrides: Sequence[str], multirun: bool) -> tuple[int, list[str]]
         except (ConfigError, HydraException, OmegaConfBaseException) as err:
             where = f"run {num} ({' '.join(member)}): " if multirun else ""
             errors.append(f"{where}{_one_line(err)}")
-    mode_set = any(o.lstrip("+~").startswith("hydra.mode") for o in overrides)
-    _state["mode_known"] = not errors and not mode_set and modes == {None}
+    _state["mode_known"] = not errors and not _sets_mode(overrides) and modes == {None}
     hydra_ovr = {tuple(o for o in m if o.lstrip("+~").startswith("hydra")) for m in members}
     _state["batch_known"] = not errors and len(hydra_ovr) <= 1
     return len(members), errors
@@ -309,49 +312,11 @@ def _trust_preflight(mode_known: bool, batch_known: bool) -> Iterator[None]:
         Hydra.get_mode, Sweeper.validate_batch_is_legal = saved  # type: ignore[method-assign]
 
 
-def compose_single_run(
-    loader: Any, config_name: str | None, overrides: Sequence[str]
-) -> tuple[DictConfig, Any]:
-    """Compose a single run as ``Hydra.run`` will, and the mode its config files set.
-
-    Hydra first composes the config to read ``hydra.mode`` (``Hydra.get_mode``);
-    when no config file sets it, ``Hydra.run`` appends ``hydra.mode=RUN`` to the
-    overrides and composes everything again. The second composition differs from
-    the first only by that last value override, so this applies it to the first
-    (as Hydra's loader does: set the value, record the override in
-    ``hydra.overrides.hydra``) instead of composing twice. The composition is
-    :func:`simulation.hydra_compose.compose`'s (the config groups' part made once
-    per process: a process that checks many command lines composes each choice
-    of groups once).
-
-    Args:
-        loader: Hydra's config loader (``Hydra.config_loader``).
-        config_name: The primary config's name.
-        overrides: The command line's overrides.
-
-    Returns:
-        The config ``Hydra.run`` would compose for ``overrides`` (when the mode is
-        None), and the ``hydra.mode`` the config files set (None: not set).
-    """
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    from simulation import hydra_compose
-
-    cfg = hydra_compose.compose(loader, config_name, overrides)
-    mode = cfg.hydra.mode
-    if mode is None:
-        run = OverridesParser.create().parse_overrides(["hydra.mode=RUN"])
-        ConfigLoaderImpl._apply_overrides_to_config(run, cfg)
-        cfg.hydra.overrides.hydra.append("hydra.mode=RUN")
-    return cfg, mode
-
-
 @contextlib.contextmanager
 def _compose_once() -> Iterator[None]:
     """A single run: composed once, inside Hydra, and validated before anything is written.
 
-    ``Hydra.get_mode`` is replaced by :func:`compose_single_run` followed by
+    ``Hydra.get_mode`` is replaced by :func:`simulation.hydra_compose.compose_run` followed by
     :func:`simulation.config.validate`: a bad config is reported in one line and
     the command exits with status 2 before Hydra creates the run directory, as the
     pre-flight check of a sweep does. The composition is handed to ``Hydra.run``'s
@@ -363,12 +328,14 @@ def _compose_once() -> Iterator[None]:
     from hydra._internal.hydra import Hydra
     from omegaconf import open_dict
 
+    from simulation import hydra_compose
+
     saved = (Hydra.get_mode, ConfigLoaderImpl.load_configuration)
     ready: dict[str, Any] = {}
 
     def get_mode(self: Any, config_name: str | None, overrides: list[str]) -> Any:
         try:
-            cfg, mode = compose_single_run(self.config_loader, config_name, overrides)
+            cfg, mode = hydra_compose.compose_run(self.config_loader, config_name, overrides)
             plain = pickle.loads(pickle.dumps(cfg))
             with open_dict(plain):
                 del plain["hydra"]
@@ -421,8 +388,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     informational = (
         ns.help or ns.hydra_help or ns.cfg or ns.info or ns.shell_completion or ns.config_dir
     )
-    mode_set = any(o.lstrip("+~").startswith("hydra.mode") for o in ns.overrides)
-    once = not informational and not ns.multirun and not mode_set
+    once = not informational and not ns.multirun and not _sets_mode(ns.overrides)
     if once:  # composed and validated in Hydra (_compose_once)
         try:
             sweep_members(ns.overrides, False)

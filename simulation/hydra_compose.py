@@ -9,7 +9,9 @@ command lines a test checks — so :func:`compose` composes the groups once per
 process and repeats the later steps on a copy, in Hydra's order. The result is
 the config ``ConfigLoader.load_configuration(config_name, overrides, RUN)``
 returns (tested equal, YAML for YAML, in ``tests/test_cli.py`` and
-``tests/test_runs.py``).
+``tests/test_runs.py``). :func:`compose_run` is a single run's composition as
+``Hydra.run`` requests it (with Hydra's ``hydra.mode=RUN`` applied); sweep
+members are composed by ``hydra_plugins.parksim_launchers.launchers``.
 
 A group composition is kept per config name, group overrides, working
 directory, job name, search path and the config files' modification times, so
@@ -32,7 +34,7 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-__all__ = ["clear", "compose"]
+__all__ = ["clear", "compose", "compose_run"]
 
 # (config name, group overrides, cwd, job name, search path, files stamp) -> config
 _GROUPS: dict[tuple[Any, ...], DictConfig] = {}
@@ -114,3 +116,39 @@ def compose(loader: Any, config_name: str | None, overrides: Sequence[str]) -> D
     )
     hc.job.config_name = config_name
     return cfg
+
+
+def compose_run(
+    loader: Any, config_name: str | None, overrides: Sequence[str]
+) -> tuple[DictConfig, Any]:
+    """Compose a single run as ``Hydra.run`` will, and the mode its config files set.
+
+    Hydra first composes the config to read ``hydra.mode`` (``Hydra.get_mode``);
+    when no config file sets it, ``Hydra.run`` appends ``hydra.mode=RUN`` to the
+    overrides and composes everything again. The second composition differs from
+    the first only by that last value override, so this applies it to the first
+    (as Hydra's loader does: set the value, record the override in
+    ``hydra.overrides.hydra``) instead of composing twice. The composition is
+    :func:`simulation.hydra_compose.compose`'s (the config groups' part made once
+    per process: a process that checks many command lines composes each choice
+    of groups once).
+
+    Args:
+        loader: Hydra's config loader (``Hydra.config_loader``).
+        config_name: The primary config's name.
+        overrides: The command line's overrides.
+
+    Returns:
+        The config ``Hydra.run`` would compose for ``overrides`` (when the mode is
+        None), and the ``hydra.mode`` the config files set (None: not set).
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    cfg = compose(loader, config_name, overrides)
+    mode = cfg.hydra.mode
+    if mode is None:
+        run = OverridesParser.create().parse_overrides(["hydra.mode=RUN"])
+        ConfigLoaderImpl._apply_overrides_to_config(run, cfg)
+        cfg.hydra.overrides.hydra.append("hydra.mode=RUN")
+    return cfg, mode

@@ -157,9 +157,9 @@ def test_single_run_composition_is_hydras_run_composition(app_hydra, overrides):
     from hydra.types import RunMode
     from omegaconf import OmegaConf
 
-    from simulation.cli import compose_single_run
+    from simulation.hydra_compose import compose_run
 
-    ours, mode = compose_single_run(app_hydra.config_loader, "config", overrides)
+    ours, mode = compose_run(app_hydra.config_loader, "config", overrides)
     theirs = app_hydra.config_loader.load_configuration(
         config_name="config", overrides=[*overrides, "hydra.mode=RUN"], run_mode=RunMode.RUN
     )

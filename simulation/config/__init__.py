@@ -240,9 +240,10 @@ def register_configs() -> None:
         return
     cs.store(name="parksim_schema", node=Config)
     # hydra/launcher=submitit_slurm|submitit_local|joblib: the plugins' schemas with
-    # parksim's launchers (submitit's wait for every job, joblib's workers are warmed
-    # early; hydra_plugins.parksim_launchers), replacing the plugins' entries after
-    # Hydra's plugin discovery, which registers them again when it first runs.
+    # parksim's launchers (submitit's wait for every job, joblib's compose each member
+    # from its groups' composition; hydra_plugins.parksim_launchers), replacing the
+    # plugins' entries after Hydra's plugin discovery, which registers them again
+    # when it first runs.
     from hydra.core.plugins import Plugins
 
     expose_launchers()
