@@ -28,12 +28,15 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 from highspy._core import _Highs
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # scipy is imported by the first solve: runs that never solve skip it
+    import scipy.sparse as sp
 
 #: Whether HiGHS's infinity is IEEE infinity (then ±inf bounds pass unchanged).
 _HIGHS_INF_IS_INF = bool(np.isposinf(highspy.kHighsInf))
@@ -84,6 +87,8 @@ class FixedLp:
             a: The constraint matrix (num_rows × num_cols), any scipy sparse format;
                 dimensionless.
         """
+        import scipy.sparse as sp
+
         csc = sp.csc_matrix(a)
         self.num_rows, self.num_cols = (int(s) for s in csc.shape)
         # highspy.Highs() prints HiGHS's banner to stdout on construction (it installs

@@ -69,7 +69,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linprog
 
 from markets._checks import nonnegative_scalar, vector
 
@@ -275,6 +274,8 @@ def co_optimize(
     a_ub = np.vstack([np.hstack([zeros, -ones]), np.hstack([eye, eye])])
     b_ub = np.concatenate([[-r], cap])
     bounds = [(0.0, None)] * n + [(0.0, float(x)) for x in np.minimum(rcap, cap)]
+    from scipy.optimize import linprog
+
     res = linprog(
         np.concatenate([c_e * h, c_r]),
         A_ub=a_ub,

@@ -51,13 +51,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from markets._checks import as_float_array, check_finite, nonnegative_scalar
 from markets._highs import FixedLp
+
+if TYPE_CHECKING:  # scipy is imported by the first solve: runs that never solve skip it
+    import scipy.sparse as sp
 
 __all__ = ["DayReserveResult", "co_optimize_day", "reserve_requirement_mw"]
 
@@ -185,6 +188,8 @@ def _constraint_matrices(n_t: int, n: int) -> tuple[sp.csr_matrix, sp.csr_matrix
     Returns:
         ``(A_ub, A_eq)``: (T + T·n) × 2·T·n and T × 2·T·n, entries ±1.
     """
+    import scipy.sparse as sp
+
     m = n_t * n
     cols = np.arange(m, dtype=np.int32)
     row_starts = np.arange(0, m + 1, n, dtype=np.int32)
@@ -209,6 +214,8 @@ def _day_lp(n_t: int, n: int) -> FixedLp:
         A :class:`markets._highs.FixedLp` with (2·T + T·n) rows and 2·T·n columns;
         every solve sets all costs and bounds and starts cold.
     """
+    import scipy.sparse as sp
+
     a_ub, a_eq = _constraint_matrices(n_t, n)
     return FixedLp(sp.vstack([a_ub, a_eq], format="csc"))
 

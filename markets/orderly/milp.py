@@ -11,19 +11,24 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from markets.orderly.problem import _Problem
+
+if TYPE_CHECKING:  # scipy is imported by the first solve: runs that never solve skip it
+    from scipy.optimize import Bounds, LinearConstraint, OptimizeResult
 
 
 def _build_model(
     p: _Problem,
 ) -> tuple[NDArray[np.float64], LinearConstraint, Bounds, NDArray[np.int64], slice]:
     """Objective, constraints, bounds and integrality of the block MILP."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint
+
     b = p.blocks
     n_e, n_b = p.blk_cost.shape
     nf = np.flatnonzero(~b.first)
@@ -168,6 +173,8 @@ def _run_milp(
     Returns:
         ``milp``'s result, the model's integrality and the columns of ``x``.
     """
+    from scipy.optimize import milp
+
     c, cons, bounds, integrality, xs = _build_model(p)
     with _solver_stdout_silenced():
         res = milp(

@@ -7,6 +7,7 @@ import types
 
 import numpy as np
 import pytest
+import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from markets.orderly import (
     schedule,
     shortage_blocks,
 )
-from markets.orderly import milp as orderly_milp
 
 SETTINGS = settings(max_examples=30, deadline=None)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -442,7 +442,7 @@ def test_no_shortage_returns_empty_plan_without_solver(monkeypatch: pytest.Monke
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("solver called")
 
-    monkeypatch.setattr(orderly_milp, "milp", boom)
+    monkeypatch.setattr(scipy.optimize, "milp", boom)
     loads = np.ones((3, 5))
     plan = schedule(
         loads,
@@ -470,7 +470,7 @@ def test_time_limit_without_incumbent_falls_back_to_greedy(
             x=None, status=1, fun=None, mip_dual_bound=18.0, mip_gap=None, message="limit"
         )
 
-    monkeypatch.setattr(orderly_milp, "milp", no_incumbent)
+    monkeypatch.setattr(scipy.optimize, "milp", no_incumbent)
     plan = schedule(**hand_instance(), method="milp")
     assert plan.status == "time_limit" and plan.method == "greedy"
     assert plan.loss_cny == pytest.approx(20.0)
@@ -526,7 +526,7 @@ def test_hybrid_keeps_a_certified_greedy_plan(monkeypatch: pytest.MonkeyPatch) -
         "loss_cny_per_kwh": np.array([1.0, 2.0]),
         "greedy_bound": "lagrangian",
     }
-    monkeypatch.setattr(orderly_milp, "milp", boom)
+    monkeypatch.setattr(scipy.optimize, "milp", boom)
     plan = schedule(**inst, method="hybrid")
     assert plan.method == "greedy" and plan.gap <= 0.005
     assert plan.loss_cny == pytest.approx(6.0)

@@ -1,0 +1,97 @@
+"""Start-up: a run imports what it uses (mesa's core classes; scipy only when it solves).
+
+Each check runs in a fresh interpreter, since this test process has imported
+everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fresh(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter at the repository root; its last stdout line as JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_engine_defers_mesas_package_and_scipy():
+    out = _fresh(
+        """
+        import json, sys
+        import simulation.cli, simulation.model, simulation.outputs, simulation.run
+        import mesa, mesa.agent, mesa.model, mesa.datacollection
+        seen = {m: m in sys.modules for m in
+                ("mesa.space", "mesa.experimental", "mesa.batchrunner", "networkx", "scipy")}
+        same = [mesa.Agent is mesa.agent.Agent, mesa.Model is mesa.model.Model,
+                mesa.DataCollector is mesa.datacollection.DataCollector]
+        from mesa import batch_run  # any other name runs mesa's own __init__
+        import importlib.metadata
+        after = {"experimental": "mesa.experimental" in sys.modules,
+                 "space": mesa.space.__name__,
+                 "version": mesa.__version__ == importlib.metadata.version("mesa"),
+                 "batch_run": batch_run.__module__,
+                 "same": mesa.Agent is mesa.agent.Agent}
+        print(json.dumps({"seen": seen, "same": same, "after": after}))
+        """
+    )
+    assert out["seen"] == dict.fromkeys(
+        ("mesa.space", "mesa.experimental", "mesa.batchrunner", "networkx", "scipy"), False
+    )
+    assert out["same"] == [True, True, True]
+    assert out["after"] == {
+        "experimental": True,
+        "space": "mesa.space",
+        "version": True,
+        "batch_run": "mesa.batchrunner",
+        "same": True,
+    }
+
+
+def test_mesa_imported_first_is_left_alone():
+    out = _fresh(
+        """
+        import json, sys
+        import mesa
+        before = sys.modules["mesa"]
+        import agents, simulation.model
+        from agents._mesa import install
+        print(json.dumps({"same": install() is before and sys.modules["mesa"] is before,
+                          "getattr": "__getattr__" in vars(before)}))
+        """
+    )
+    assert out == {"same": True, "getattr": False}
+
+
+def test_scipy_is_imported_by_the_first_solve_only():
+    # The greedy plan of a 10,000-user park solves nothing (above the MILP threshold
+    # and the LP bound's size: the Lagrangian bound); the default park's plan solves.
+    out = _fresh(
+        """
+        import json, sys
+        from simulation.config import validate
+        from simulation.model import ParkModel
+        from simulation.run import compose_config
+        seen = []
+        for extra in (["park=large", "park.n_users=10000"], []):
+            cfg = compose_config(["phase=orderly", "days=7", "progress=false", *extra])
+            validate(cfg)
+            model = ParkModel(cfg)
+            model.run()
+            seen.append([model.steps, "scipy.optimize" in sys.modules])
+        print(json.dumps(seen))
+        """
+    )
+    assert out == [[7, False], [7, True]]
