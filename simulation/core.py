@@ -99,6 +99,7 @@ class CoreModule:
     def start(self, today: DayState) -> None:
         """Before the first day: stream the recorder's user rows into ``users.parquet``."""
         self.model.rec.stream(self.user_rows())
+        self.model.noise.prime()
 
     def month_close(self, today: DayState) -> None:
         """Close the shared monthly meter (modules then read ``meter.last``)."""
@@ -107,12 +108,17 @@ class CoreModule:
     def demand(self, today: DayState) -> None:
         """Draw today's unconstrained load of every user."""
         m = self.model
-        today.demand_kw = m.pop.sample_load_kw(today.weekend, m.rng)
+        today.demand_kw = m.pop.sample_load_kw(today.weekend, m.noise)
 
     def meter(self, today: DayState) -> None:
-        """Meter the day; assign served energy to suppliers; add to the monthly meter."""
+        """Meter the day; assign served energy to suppliers; add to the monthly meter.
+
+        Tomorrow's load noise is drawn meanwhile (:class:`~simulation.draw_ahead.DrawAhead`:
+        dispatch has made today's last draw in the orderly phase).
+        """
         m = self.model
         assert today.demand_kw is not None
+        m.noise.prime()
         met = meter_day(
             m.pop,
             today.demand_kw,

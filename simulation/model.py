@@ -19,12 +19,14 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
+import numpy as np
 
 from agents.park_user import ParkUser
 from simulation.billing import Billing
 from simulation.clock import Clock
 from simulation.config._frozen import freeze
 from simulation.day import DayState
+from simulation.draw_ahead import DrawAhead
 from simulation.energy import EnergyBook
 from simulation.ledger import Ledger
 from simulation.metering import MonthlyMeter
@@ -57,6 +59,8 @@ class ParkModel(mesa.Model):
         self.day: int = 0
         self.pop = build_population(cfg.park, self.ipd, self.rng)
         n = self.pop.n_users
+        # the daily load noise, drawn a day ahead on the second core (same numbers)
+        self.noise = DrawAhead(self.rng, (n, self.ipd), np.float32)
         self.ledger = Ledger([f"user:{i:05d}" for i in range(n)])
         self.platform = InformationPlatform(bool(cfg.platform.enabled))
         for row in range(n):
@@ -127,6 +131,7 @@ class ParkModel(mesa.Model):
         d = self.day
         closing = DayState(d, self.clock.date_of(d), self.clock.is_weekend(d), final=True)
         self._run_stage("month_close", closing)
+        self.noise.close()
 
     def run(self, progress: bool = False) -> None:
         """Run all days, with an optional progress bar, then close the last month."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from numpy.typing import NDArray
 
 from markets._arrays import immutable
 from markets.efficiency import CATEGORIES
+
+if TYPE_CHECKING:
+    from simulation.draw_ahead import DrawAhead
 
 __all__ = ["Population", "build_population", "industry_shapes"]
 
@@ -228,12 +231,14 @@ class Population:
         self.__dict__.pop("_expected_cache", None)
         self.__dict__.pop("_productive_cache", None)
 
-    def sample_load_kw(self, weekend: bool, rng: np.random.Generator) -> NDArray[np.float64]:
+    def sample_load_kw(
+        self, weekend: bool, rng: np.random.Generator | DrawAhead
+    ) -> NDArray[np.float64]:
         """One day's metered (unconstrained) load with mean-one lognormal noise, kW.
 
         Args:
             weekend: Use the weekend shape.
-            rng: The model's generator.
+            rng: The model's generator, or its :class:`~simulation.draw_ahead.DrawAhead`.
 
         Returns:
             Array ``(n_users, intervals_per_day)`` in kW.
