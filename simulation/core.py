@@ -108,7 +108,7 @@ class CoreModule:
     def demand(self, today: DayState) -> None:
         """Draw today's unconstrained load of every user."""
         m = self.model
-        today.demand_kw = m.pop.sample_load_kw(today.weekend, m.noise)
+        today.demand_kw = m.pop.noisy_load_kw(today.weekend, m.noise.draw())
 
     def meter(self, today: DayState) -> None:
         """Meter the day; assign served energy to suppliers; add to the monthly meter.

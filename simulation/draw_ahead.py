@@ -8,9 +8,10 @@ Generation"), so a worker thread can draw tomorrow's noise while the main thread
 meters and settles today.
 
 :meth:`DrawAhead.prime` copies the generator's state and starts the draw on the
-copy in a worker thread. :meth:`DrawAhead.standard_normal` returns that block
-only if the model's generator is still in the copied state (nothing else drew
-in between), and then moves the generator to the state the copy ended in: the
+copy in a worker thread, followed by a pure transform of the block (the load
+noise's lognormal factor). :meth:`DrawAhead.draw` returns that block only if
+the model's generator is still in the copied state (nothing else drew in
+between), and then moves the generator to the state the copy ended in: the
 generator's stream is exactly what it would have been had the block been drawn
 there and then. Otherwise the block is dropped and the draw is made on the
 generator. Results are identical either way; only the time differs.
@@ -23,7 +24,7 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -40,6 +41,8 @@ class DrawAhead:
         rng: The model's generator (its stream is never changed).
         shape: Shape of the block drawn each day, e.g. ``(n_users, ipd)``.
         dtype: Its dtype (``float32`` or ``float64``).
+        transform: A pure function applied to each block (it may work in place),
+            in the worker thread for a primed block; default: none.
 
     Attributes:
         enabled: Whether :meth:`prime` draws ahead. Off for blocks under
@@ -57,9 +60,14 @@ class DrawAhead:
     """Dropped blocks in a row after which draw-ahead stops for the run."""
 
     def __init__(
-        self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any = np.float32
+        self,
+        rng: np.random.Generator,
+        shape: tuple[int, ...],
+        dtype: Any = np.float32,
+        transform: Callable[[NDArray[Any]], NDArray[Any]] | None = None,
     ) -> None:
         self.rng = rng
+        self.transform = transform
         self.shape = tuple(int(s) for s in shape)
         self.dtype: Any = np.dtype(dtype)
         self.enabled = math.prod(self.shape) >= self.MIN_VALUES
@@ -67,6 +75,7 @@ class DrawAhead:
         self.misses = 0
         self._in_a_row = 0
         self._pool: ThreadPoolExecutor | None = None
+        self._twin: np.random.Generator | None = None  # used by the worker thread only
         self._pending: tuple[Mapping[str, Any], Future[Any]] | None = None
 
     def prime(self) -> None:
@@ -74,31 +83,32 @@ class DrawAhead:
         if not self.enabled or self._pending is not None:
             return
         state = self.rng.bit_generator.state
-        twin = np.random.Generator(type(self.rng.bit_generator)())
-        twin.bit_generator.state = state
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="parksim-draw-ahead")
-        self._pending = (state, self._pool.submit(self._draw, twin))
+        self._pending = (state, self._pool.submit(self._draw, state))
 
-    def _draw(self, twin: np.random.Generator) -> tuple[NDArray[Any], Mapping[str, Any]]:
-        block = twin.standard_normal(self.shape, dtype=self.dtype)
+    def _draw(self, state: Mapping[str, Any]) -> tuple[NDArray[Any], Mapping[str, Any]]:
+        """The worker thread's draw, on its own generator set to ``state``."""
+        twin = self._twin
+        if twin is None:
+            twin = self._twin = np.random.Generator(type(self.rng.bit_generator)())
+        twin.bit_generator.state = state
+        block = self._transformed(twin.standard_normal(self.shape, dtype=self.dtype))
         return block, twin.bit_generator.state
 
-    def standard_normal(self, size: tuple[int, ...], dtype: Any = np.float64) -> NDArray[Any]:
-        """Standard normals, as ``rng.standard_normal(size, dtype=dtype)`` draws them.
+    def _transformed(self, block: NDArray[Any]) -> NDArray[Any]:
+        return block if self.transform is None else self.transform(block)
 
-        Args:
-            size: Shape of the draw (the primed block is used only for :attr:`shape`).
-            dtype: Its dtype (the primed block is used only for :attr:`dtype`).
+    def draw(self) -> NDArray[Any]:
+        """The next block: ``transform(rng.standard_normal(shape, dtype=dtype))``.
 
         Returns:
-            The draw; the generator is left where that draw leaves it.
+            The block; the generator is left where drawing it leaves it.
         """
         pending, self._pending = self._pending, None
-        wanted = tuple(size) == self.shape and np.dtype(dtype) == self.dtype
         if pending is not None:
             start, future = pending
-            if wanted and self.rng.bit_generator.state == start:
+            if self.rng.bit_generator.state == start:
                 block, end = future.result()
                 self.rng.bit_generator.state = end
                 self.hits += 1
@@ -108,7 +118,7 @@ class DrawAhead:
             self._in_a_row += 1
             if self._in_a_row >= self.MAX_MISSES:
                 self.enabled = False
-        return self.rng.standard_normal(size, dtype=dtype)
+        return self._transformed(self.rng.standard_normal(self.shape, dtype=self.dtype))
 
     def close(self) -> None:
         """Drop a primed block and stop the worker thread (it restarts if primed again)."""

@@ -60,7 +60,7 @@ class ParkModel(mesa.Model):
         self.pop = build_population(cfg.park, self.ipd, self.rng)
         n = self.pop.n_users
         # the daily load noise, drawn a day ahead on the second core (same numbers)
-        self.noise = DrawAhead(self.rng, (n, self.ipd), np.float32)
+        self.noise = DrawAhead(self.rng, (n, self.ipd), np.float32, self.pop.noise_factor)
         self.ledger = Ledger([f"user:{i:05d}" for i in range(n)])
         self.platform = InformationPlatform(bool(cfg.platform.enabled))
         for row in range(n):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +29,6 @@ from numpy.typing import NDArray
 
 from markets._arrays import immutable
 from markets.efficiency import CATEGORIES
-
-if TYPE_CHECKING:
-    from simulation.draw_ahead import DrawAhead
 
 __all__ = ["Population", "build_population", "industry_shapes"]
 
@@ -231,25 +228,45 @@ class Population:
         self.__dict__.pop("_expected_cache", None)
         self.__dict__.pop("_productive_cache", None)
 
-    def sample_load_kw(
-        self, weekend: bool, rng: np.random.Generator | DrawAhead
-    ) -> NDArray[np.float64]:
+    def sample_load_kw(self, weekend: bool, rng: np.random.Generator) -> NDArray[np.float64]:
         """One day's metered (unconstrained) load with mean-one lognormal noise, kW.
 
         Args:
             weekend: Use the weekend shape.
-            rng: The model's generator, or its :class:`~simulation.draw_ahead.DrawAhead`.
+            rng: The model's generator.
 
         Returns:
             Array ``(n_users, intervals_per_day)`` in kW.
         """
-        expected = self.expected_load_kw(weekend)
+        z = rng.standard_normal(self.expected_load_kw(weekend).shape, dtype=np.float32)
+        return self.noisy_load_kw(weekend, self.noise_factor(z))
+
+    def noise_factor(self, z: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The mean-one lognormal factor ``exp(σ·z − σ²/2)`` of standard normals, in place.
+
+        Args:
+            z: Standard normals ``(n_users, intervals_per_day)``, float32 (for speed).
+
+        Returns:
+            ``z``, overwritten by the factor (dimensionless).
+        """
         sigma = self.noise_sigma[:, None].astype(np.float32)
-        z = rng.standard_normal(expected.shape, dtype=np.float32)
         z *= sigma
         z -= 0.5 * sigma**2
-        np.exp(z, out=z)  # mean-one lognormal factor, float32 for speed
-        return expected * z
+        np.exp(z, out=z)
+        return z
+
+    def noisy_load_kw(self, weekend: bool, factor: NDArray[np.float32]) -> NDArray[np.float64]:
+        """The expected load times a noise factor (:meth:`noise_factor`), kW.
+
+        Args:
+            weekend: Use the weekend shape.
+            factor: Noise factor per user and interval.
+
+        Returns:
+            Array ``(n_users, intervals_per_day)`` in kW.
+        """
+        return self.expected_load_kw(weekend) * factor
 
 
 def build_population(park: Any, intervals_per_day: int, rng: np.random.Generator) -> Population:

@@ -29,7 +29,7 @@ def test_primed_blocks_are_the_generators_own_draws():
         got.append(ahead_rng.random(day + 1))
         ahead.prime()
         expected.append(plain.standard_normal(SHAPE, dtype=np.float32))
-        got.append(ahead.standard_normal(SHAPE, dtype=np.float32))
+        got.append(ahead.draw())
     expected.append(plain.random(3))
     got.append(ahead_rng.random(3))
     ahead.close()
@@ -49,7 +49,7 @@ def test_a_draw_after_the_prime_drops_the_block_and_three_in_a_row_stop_it():
         expected.append(plain.integers(0, 10, 2))  # drawn between the prime and the noise
         got.append(ahead_rng.integers(0, 10, 2))
         expected.append(plain.standard_normal(SHAPE, dtype=np.float32))
-        got.append(ahead.standard_normal(SHAPE, dtype=np.float32))
+        got.append(ahead.draw())
     for a, b in zip(expected, got, strict=True):
         np.testing.assert_array_equal(a, b)
     # three dropped blocks in a row switch it off; the fourth prime does nothing
@@ -57,19 +57,20 @@ def test_a_draw_after_the_prime_drops_the_block_and_three_in_a_row_stop_it():
     ahead.close()
 
 
-def test_another_shape_or_dtype_is_drawn_on_the_generator():
+def test_the_transform_is_applied_to_primed_and_direct_blocks():
+    def factor(z):
+        z *= 0.1
+        np.exp(z, out=z)
+        return z
+
     plain, ahead_rng = np.random.default_rng(11), np.random.default_rng(11)
-    ahead = DrawAhead(ahead_rng, SHAPE)
+    ahead = DrawAhead(ahead_rng, SHAPE, np.float32, factor)
     ahead.prime()
-    np.testing.assert_array_equal(
-        ahead.standard_normal(SHAPE, dtype=np.float64), plain.standard_normal(SHAPE)
-    )
-    ahead.prime()
-    np.testing.assert_array_equal(
-        ahead.standard_normal((4, 5), dtype=np.float32),
-        plain.standard_normal((4, 5), dtype=np.float32),
-    )
-    assert (ahead.hits, ahead.misses) == (0, 2)
+    primed = ahead.draw()
+    direct = ahead.draw()  # not primed: drawn and transformed on the main thread
+    for block in (primed, direct):
+        np.testing.assert_array_equal(block, factor(plain.standard_normal(SHAPE, np.float32)))
+    assert (ahead.hits, ahead.misses) == (1, 0)
     ahead.close()
 
 
