@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,27 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     def parquet(name: str, frame: pd.DataFrame) -> None:
         write_atomic(out_dir / name, lambda p: frame.to_parquet(p, index=False))
 
+    def events(path: Path) -> None:
+        write_tables(path, model.platform.tables(), plain_floats=False)
+
+    # events.parquet (the platform's log, the largest file after users.parquet) is
+    # encoded by a worker thread while the other files are written; pyarrow's
+    # encoding releases the GIL. kpis.json still comes last.
+    with ThreadPoolExecutor(1, thread_name_prefix="parksim-events") as pool:
+        log = pool.submit(write_atomic, out_dir / "events.parquet", events)
+        _write_tables_and_figures(model, out_dir, config, parquet)
+        log.result()  # its error, if any, is raised here
+    # kpis.json last: its presence marks a complete run.
+    write_atomic(
+        out_dir / "kpis.json",
+        lambda p: p.write_text(json.dumps(kpis, indent=2, sort_keys=True)),
+    )
+
+
+def _write_tables_and_figures(
+    model: ParkModel, out_dir: Path, config: Any, parquet: Callable[[str, pd.DataFrame], None]
+) -> None:
+    """Every output file but ``events.parquet`` and ``kpis.json`` (see :func:`write_outputs`)."""
     parquet("intervals.parquet", _interval_frame(model))
     if model.rec.streaming:  # written while the model ran: put in place, no rewrite
         model.rec.write_users(out_dir / "users.parquet")
@@ -171,10 +193,6 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     days = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     days.insert(0, "date", model.clock.start + np.arange(len(days)) * np.timedelta64(1, "D"))
     parquet("days.parquet", days)
-    write_atomic(
-        out_dir / "events.parquet",
-        lambda p: _write_parquet_stream(p, model.platform.frames()),
-    )
     for stem, frame in module_tables(model).items():
         parquet(f"{stem}.parquet", frame)
     write_atomic(
@@ -185,8 +203,3 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
         from simulation.figures import run_figures
 
         run_figures(model, out_dir / "figures")
-    # kpis.json last: its presence marks a complete run.
-    write_atomic(
-        out_dir / "kpis.json",
-        lambda p: p.write_text(json.dumps(kpis, indent=2, sort_keys=True)),
-    )

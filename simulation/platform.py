@@ -21,10 +21,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["ALWAYS_DELIVERED", "FRAME_ROWS", "InformationPlatform"]
 
@@ -245,6 +249,23 @@ class InformationPlatform:
             out[where] = col if col.ndim == 0 else col[local]
         return out
 
+    def _payloads(self, groups: _Groups, n: int, arrow_type: Any) -> pa.Array:
+        """The payload column of a block as an Arrow string array.
+
+        A batch with one payload for all its messages adds one string, taken for
+        each of its rows (Arrow's ``take``), instead of one Python string per row.
+        """
+        import pyarrow as pa
+
+        parts, index, size = [], np.empty(n, dtype=np.int64), 0
+        for b_id, where, local in groups:
+            col = self._batches[b_id].payload
+            values = col.reshape(1) if col.ndim == 0 else col[local]
+            parts.append(_text_array(values, arrow_type))
+            index[where] = size if col.ndim == 0 else size + np.arange(len(local))
+            size += len(values)
+        return pa.concat_arrays(parts).take(pa.array(index))
+
     def _groups(self, pos: NDArray[np.intp], starts: NDArray[np.int64]) -> _Groups:
         """``pos`` split by batch: (batch, indices into ``pos``, positions within the batch)."""
         bid = np.searchsorted(starts, pos, side="right") - 1
@@ -256,6 +277,27 @@ class InformationPlatform:
             (int(sorted_bid[a]), order[a:b], pos[order[a:b]] - starts[sorted_bid[a]])
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
         ]
+
+    def _categories(self) -> dict[str, list[str]]:
+        """The sorted senders and kinds of all batches (the categories of those columns)."""
+        return {c: sorted({getattr(b, c) for b in self._batches}) for c in ("sender", "kind")}
+
+    def _blocks(
+        self, rows: int, cats: dict[str, list[str]]
+    ) -> Iterator[tuple[NDArray[np.intp], _Groups, dict[str, NDArray[np.int64]]]]:
+        """The sorted log in blocks of ``rows``: positions, their batch groups, category codes."""
+        order = self._order()
+        starts = np.cumsum([0] + [b.n for b in self._batches[:-1]], dtype=np.int64)
+        batch_codes = {
+            c: np.array([cats[c].index(getattr(b, c)) for b in self._batches]) for c in cats
+        }
+        for lo in range(0, len(order), rows):
+            pos = order[lo : lo + rows]
+            groups = self._groups(pos, starts)
+            bid = np.empty(len(pos), dtype=np.int64)
+            for b_id, where, _ in groups:
+                bid[where] = b_id
+            yield pos, groups, {c: batch_codes[c][bid] for c in cats}
 
     def frames(self, rows: int = FRAME_ROWS) -> Iterator[pd.DataFrame]:
         """The log in blocks of ``rows`` messages, sorted by ``sent_at`` then ``recipient``.
@@ -272,28 +314,66 @@ class InformationPlatform:
         if not self._batches:
             yield self._empty()
             return
-        order = self._order()
-        starts = np.cumsum([0] + [b.n for b in self._batches[:-1]], dtype=np.int64)
-        cats = {c: sorted({getattr(b, c) for b in self._batches}) for c in ("sender", "kind")}
-        batch_codes = {
-            c: np.array([cats[c].index(getattr(b, c)) for b in self._batches]) for c in cats
-        }
-        for lo in range(0, len(order), rows):
-            pos = order[lo : lo + rows]
-            groups = self._groups(pos, starts)
-            bid = np.empty(len(pos), dtype=np.int64)
-            for b_id, where, _ in groups:
-                bid[where] = b_id
+        cats = self._categories()
+        for pos, groups, codes in self._blocks(rows, cats):
             data: dict[str, object] = {}
             for c in _COLUMNS:
                 if c in cats:
-                    data[c] = pd.Categorical.from_codes(batch_codes[c][bid], categories=cats[c])
+                    data[c] = pd.Categorical.from_codes(codes[c], categories=cats[c])
                 elif c in _TIMES:
                     data[c] = self._gather(c, pos, groups).view("datetime64[ns]")
                 else:
                     data[c] = self._gather(c, pos, groups)
             data["payload"] = pd.Series(self._gather("payload", pos, groups)).astype(str)
             yield pd.DataFrame(data)
+
+    def tables(self, rows: int = FRAME_ROWS) -> Iterator[pa.Table]:
+        """The blocks of :meth:`frames` as Arrow tables, built from the arrays directly.
+
+        Each equals ``pa.Table.from_pandas(frame, preserve_index=False)`` of the
+        matching frame (schema and its pandas metadata included), without building
+        the DataFrame: writing ``events.parquet`` at 10,000 users x 365 days
+        (1.5 million messages) takes about 0.4 s less.
+
+        Args:
+            rows: Messages per block.
+
+        Yields:
+            Tables with the columns of :meth:`to_frame`.
+        """
+        import pyarrow as pa
+
+        if not self._batches:
+            yield pa.Table.from_pandas(self._empty(), preserve_index=False)
+            return
+        cats = self._categories()
+        empty: dict[str, object] = {}  # no rows, the frames' columns: their schema
+        for c in _COLUMNS:
+            if c in cats:
+                none = np.zeros(0, dtype=np.int64)
+                empty[c] = pd.Categorical.from_codes(none, categories=cats[c])
+            else:
+                dtype = "datetime64[ns]" if c in _TIMES else getattr(self._batches[0], c).dtype
+                empty[c] = np.zeros(0, dtype=dtype)
+        empty["payload"] = pd.Series(np.zeros(0, dtype=object)).astype(str)
+        schema = pa.Table.from_pandas(pd.DataFrame(empty), preserve_index=False).schema
+        for pos, groups, codes in self._blocks(rows, cats):
+            arrays = []
+            for field in schema:
+                c = field.name
+                if c in cats:
+                    index = pa.array(codes[c].astype(field.type.index_type.to_pandas_dtype()))
+                    values = pa.array(cats[c], type=field.type.value_type)
+                    arrays.append(pa.DictionaryArray.from_arrays(index, values))
+                elif c in _TIMES:
+                    times = self._gather(c, pos, groups).view("datetime64[ns]")
+                    arrays.append(pa.array(times, type=field.type, from_pandas=True))
+                elif c == "payload":
+                    arrays.append(self._payloads(groups, len(pos), field.type))
+                else:
+                    values = self._gather(c, pos, groups)  # NaN as null, as from a frame
+                    arrays.append(pa.array(values, type=field.type, from_pandas=True))
+            yield pa.Table.from_arrays(arrays, schema=schema)
 
     @staticmethod
     def _empty() -> pd.DataFrame:
@@ -312,3 +392,16 @@ class InformationPlatform:
         if len(blocks) == 1:
             return blocks[0]
         return pd.concat(blocks, ignore_index=True)
+
+
+def _text_array(values: NDArray[np.object_], arrow_type: Any) -> Any:
+    """Payloads as an Arrow string array, as ``pd.Series(values).astype(str)`` converts them."""
+    import pyarrow as pa
+
+    try:
+        out = pa.array(values, type=arrow_type)
+        if out.null_count == 0:
+            return out
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all str: pandas' conversion
+        pass
+    return pa.array(pd.Series(values).astype(str), type=arrow_type)

@@ -73,3 +73,31 @@ def test_runs_and_cells():
     out[rows, cols] = np.array([10.0, 20.0, 30.0])[k]
     np.testing.assert_array_equal(out[0], [0, 10, 10, 0, 20])
     np.testing.assert_array_equal(out[1], [30] * 5)
+
+
+def _message_log() -> InformationPlatform:
+    """Batches of every column form: 0-d and per-message values, NaT, broadcast, non-str."""
+    log = InformationPlatform(enabled=True)
+    eff = T0 + 10 * H
+    log.publish(eff - 24 * H, eff, "grid", [5, 2, 7], "plan", quantity=[1.0, 2.0, 3.0])
+    log.publish(eff, eff, "sales_agent", -1, "price", payload='{"f2": 0.1}', notice=False)
+    log.publish([eff - H, eff - 2 * H], eff + H, "grid", [1, 0], "notice", until=[eff + 2 * H, eff])
+    log.publish(eff, eff, "grid", [4, 3], "report", payload=np.array(["a", 7], dtype=object))
+    return log
+
+
+def test_platform_tables_equal_the_frames_converted():
+    # rows=3: the 8 messages in blocks of 3, 3 and 2
+    import pyarrow as pa
+
+    log = _message_log()
+    tables, frames = list(log.tables(rows=3)), list(log.frames(rows=3))
+    assert [t.num_rows for t in tables] == [3, 3, 2]
+    for table, frame in zip(tables, frames, strict=True):
+        expected = pa.Table.from_pandas(frame, preserve_index=False)
+        assert table.equals(expected, check_metadata=True)
+    whole = pa.concat_tables(tables).to_pandas()
+    assert whole["payload"].tolist().count("7") == 1  # a non-str payload, as astype(str)
+    assert whole["until"].isna().sum() == 6
+    empty = next(InformationPlatform(enabled=True).tables())
+    assert empty.equals(pa.Table.from_pandas(InformationPlatform._empty(), preserve_index=False))

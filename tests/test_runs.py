@@ -148,6 +148,33 @@ def test_a_failed_rerun_leaves_no_old_kpis(tmp_path, monkeypatch):
     assert collect_runs(tmp_path).empty
 
 
+@pytest.mark.parametrize("failing", ["events", "days"])
+def test_a_failing_output_file_leaves_no_kpis_and_no_temp_file(tmp_path, monkeypatch, failing):
+    # events.parquet is written by a worker thread while the main thread writes the
+    # others: either one failing fails the run, after both have stopped.
+    import simulation.outputs as outputs
+    from simulation.platform import InformationPlatform
+
+    def boom(*args, **kwargs):
+        raise OSError(f"{failing}: disk full")
+
+    if failing == "events":
+        monkeypatch.setattr(InformationPlatform, "tables", boom)
+    else:
+        real = outputs.write_atomic
+        monkeypatch.setattr(
+            outputs,
+            "write_atomic",
+            lambda path, writer: boom() if path.name == "days.parquet" else real(path, writer),
+        )
+    run = tmp_path / "run"
+    with pytest.raises(OSError, match=f"{failing}: disk full"):
+        run_simulation(compose_config(SMALL), run)
+    names = sorted(p.name for p in run.iterdir())
+    assert "kpis.json" not in names and not [n for n in names if ".tmp-" in n]
+    assert ("events.parquet" in names) == (failing == "days")
+
+
 def test_unwritable_run_dir_fails_before_the_simulation(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("a file where a directory should be")
