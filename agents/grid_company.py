@@ -27,6 +27,7 @@ References:
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -473,8 +474,6 @@ class GridCompany(mesa.Agent):
             Number of reports delivered (0 when the platform is off).
         """
         m = self.model
-        lines = report.to_json(orient="records", lines=True, double_precision=6)
-        payload = np.asarray(lines.splitlines(), dtype=object)
         return m.platform.publish(
             sent_at,
             sent_at,
@@ -482,5 +481,11 @@ class GridCompany(mesa.Agent):
             report.index.to_numpy(),
             "report",
             quantity=report["benchmark_ratio"].to_numpy(),
-            payload=payload,
+            payload=functools.partial(_json_lines, report),  # formatted when written
         )
+
+
+def _json_lines(report: pd.DataFrame) -> NDArray[np.object_]:
+    """One JSON object per row of ``report`` (6 significant decimals), as strings."""
+    lines = report.to_json(orient="records", lines=True, double_precision=6)
+    return np.asarray(lines.splitlines(), dtype=object)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,7 +55,7 @@ class _Batch:
     until: NDArray[np.int64]
     sender: str
     kind: str
-    payload: NDArray[np.object_]
+    payload: Any  # NDArray[np.object_] (0-d or (n,)), or a function returning the payloads
 
 
 #: A block's positions split by batch: (batch, indices into the block, rows in the batch).
@@ -115,7 +115,9 @@ class InformationPlatform:
             kind: Message kind (``plan``, ``reminder``, ``notice``, ``report``, ...).
             quantity: A number the message carries (e.g. curtailed kW).
             until: When what it announces ends.
-            payload: Free text (JSON) per message.
+            payload: Free text (JSON) per message, or a function returning it, called
+                when the log is read (``frames``, ``tables``): a large payload is
+                formatted only when ``events.parquet`` is written, by its worker thread.
             notice: The message gives notice of a curtailment (indexed for
                 :meth:`lead_time_h`); statements and announcements pass False.
 
@@ -143,7 +145,7 @@ class InformationPlatform:
             ),
             sender=str(sender),
             kind=str(kind),
-            payload=_column(payload, object, n),
+            payload=payload if callable(payload) else _column(payload, object, n),
         )
         self._batches.append(batch)
         self._n += n
@@ -286,6 +288,10 @@ class InformationPlatform:
         self, rows: int, cats: dict[str, list[str]]
     ) -> Iterator[tuple[NDArray[np.intp], _Groups, dict[str, NDArray[np.int64]]]]:
         """The sorted log in blocks of ``rows``: positions, their batch groups, category codes."""
+        self._batches = [
+            replace(b, payload=_column(b.payload(), object, b.n)) if callable(b.payload) else b
+            for b in self._batches
+        ]
         order = self._order()
         starts = np.cumsum([0] + [b.n for b in self._batches[:-1]], dtype=np.int64)
         batch_codes = {

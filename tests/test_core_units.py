@@ -101,3 +101,20 @@ def test_platform_tables_equal_the_frames_converted():
     assert whole["until"].isna().sum() == 6
     empty = next(InformationPlatform(enabled=True).tables())
     assert empty.equals(pa.Table.from_pandas(InformationPlatform._empty(), preserve_index=False))
+
+
+def test_a_payload_function_is_called_once_when_the_log_is_read():
+    calls = []
+
+    def lines():
+        calls.append(1)
+        return np.array(['{"a": 1}', '{"a": 2}'], dtype=object)
+
+    lazy, eager = InformationPlatform(enabled=True), InformationPlatform(enabled=True)
+    for log, payload in ((lazy, lines), (eager, lines())):
+        log.publish(T0, T0, "grid", [1, 0], "report", payload=payload)
+    calls.clear()
+    assert len(lazy) == 2 and calls == []  # publishing formats nothing
+    frame = lazy.to_frame()
+    assert calls == [1] and frame["payload"].tolist() == ['{"a": 2}', '{"a": 1}']
+    assert next(lazy.tables()).equals(next(eager.tables())) and calls == [1]
