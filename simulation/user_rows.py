@@ -189,8 +189,11 @@ class ParquetSpool:
         if self._writer is None:
             self._file, self._linkable = _anonymous_file(self.directory)
             self._writer = parquet_writer(self._file, self.schema, plain_floats=True)
+        # Not a daemon: a run that stops early (an error, a notebook's interrupt) lets the
+        # row group's encoding finish before the interpreter exits; a daemon thread still
+        # inside pyarrow at finalisation can abort the process (PyGILState_Release).
         self._thread = threading.Thread(
-            target=self._encode, args=(self._writer, table), name="parksim-users", daemon=True
+            target=self._encode, args=(self._writer, table), name="parksim-users"
         )
         self._thread.start()
 
