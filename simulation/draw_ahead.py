@@ -120,6 +120,10 @@ class DrawAhead:
                 self.enabled = False
         return self._transformed(self.rng.standard_normal(self.shape, dtype=self.dtype))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and copied without the worker thread and its block (drawn anew)."""
+        return {**self.__dict__, "_pool": None, "_twin": None, "_pending": None}
+
     def close(self) -> None:
         """Drop a primed block and stop the worker thread (it restarts if primed again)."""
         self._pending = None

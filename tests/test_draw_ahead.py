@@ -74,6 +74,20 @@ def test_the_transform_is_applied_to_primed_and_direct_blocks():
     ahead.close()
 
 
+def test_a_copy_drops_the_primed_block_and_draws_the_same_numbers():
+    import copy
+    import pickle
+
+    ahead = DrawAhead(np.random.default_rng(5), SHAPE)
+    ahead.prime()
+    twins = [copy.deepcopy(ahead), pickle.loads(pickle.dumps(ahead))]
+    block = ahead.draw()
+    for twin in twins:
+        assert twin._pending is None and twin._pool is None
+        np.testing.assert_array_equal(twin.draw(), block)
+    ahead.close()
+
+
 def test_small_blocks_are_not_drawn_ahead():
     ahead = DrawAhead(np.random.default_rng(0), (200, 24))  # 4,800 values
     assert not ahead.enabled
