@@ -23,6 +23,7 @@ References:
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -85,13 +86,13 @@ class DrawAhead:
         state = self.rng.bit_generator.state
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="parksim-draw-ahead")
+            self._twin = copy.deepcopy(self.rng)  # the worker's generator, state set per draw
         self._pending = (state, self._pool.submit(self._draw, state))
 
     def _draw(self, state: Mapping[str, Any]) -> tuple[NDArray[Any], Mapping[str, Any]]:
         """The worker thread's draw, on its own generator set to ``state``."""
         twin = self._twin
-        if twin is None:
-            twin = self._twin = np.random.Generator(type(self.rng.bit_generator)())
+        assert twin is not None
         twin.bit_generator.state = state
         block = self._transformed(twin.standard_normal(self.shape, dtype=self.dtype))
         return block, twin.bit_generator.state
