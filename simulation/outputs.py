@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,22 +115,6 @@ def _user_frame(model: ParkModel) -> pd.DataFrame:
 
     tables = list(_user_tables(model))
     return pa.concat_tables(tables).to_pandas()
-
-
-def _write_parquet_stream(path: Path, frames: Iterable[pd.DataFrame]) -> None:
-    """Write frames of one schema as row groups of one Parquet file (pyarrow ``ParquetWriter``).
-
-    Read back with :func:`pandas.read_parquet`, the file equals
-    ``pd.concat(frames).to_parquet(path, index=False)`` (same columns and dtypes).
-
-    Args:
-        path: The file to write.
-        frames: DataFrames of one schema, one row group each.
-    """
-    import pyarrow as pa
-
-    tables = (pa.Table.from_pandas(frame, preserve_index=False) for frame in frames)
-    write_tables(path, tables, plain_floats=False)
 
 
 def module_tables(model: ParkModel) -> dict[str, pd.DataFrame]:

@@ -288,6 +288,7 @@ class InformationPlatform:
         self, rows: int, cats: dict[str, list[str]]
     ) -> Iterator[tuple[NDArray[np.intp], _Groups, dict[str, NDArray[np.int64]]]]:
         """The sorted log in blocks of ``rows``: positions, their batch groups, category codes."""
+        # payloads published as functions are formatted now, once (publish's ``payload``)
         self._batches = [
             replace(b, payload=_column(b.payload(), object, b.n)) if callable(b.payload) else b
             for b in self._batches
@@ -322,16 +323,26 @@ class InformationPlatform:
             return
         cats = self._categories()
         for pos, groups, codes in self._blocks(rows, cats):
-            data: dict[str, object] = {}
-            for c in _COLUMNS:
-                if c in cats:
-                    data[c] = pd.Categorical.from_codes(codes[c], categories=cats[c])
-                elif c in _TIMES:
-                    data[c] = self._gather(c, pos, groups).view("datetime64[ns]")
-                else:
-                    data[c] = self._gather(c, pos, groups)
-            data["payload"] = pd.Series(self._gather("payload", pos, groups)).astype(str)
-            yield pd.DataFrame(data)
+            yield self._frame(pos, groups, codes, cats)
+
+    def _frame(
+        self,
+        pos: NDArray[np.intp],
+        groups: _Groups,
+        codes: dict[str, NDArray[np.int64]],
+        cats: dict[str, list[str]],
+    ) -> pd.DataFrame:
+        """One block of :meth:`frames` (messages at ``pos``, split by batch in ``groups``)."""
+        data: dict[str, object] = {}
+        for c in _COLUMNS:
+            if c in cats:
+                data[c] = pd.Categorical.from_codes(codes[c], categories=cats[c])
+            elif c in _TIMES:
+                data[c] = self._gather(c, pos, groups).view("datetime64[ns]")
+            else:
+                data[c] = self._gather(c, pos, groups)
+        data["payload"] = pd.Series(self._gather("payload", pos, groups)).astype(str)
+        return pd.DataFrame(data)
 
     def tables(self, rows: int = FRAME_ROWS) -> Iterator[pa.Table]:
         """The blocks of :meth:`frames` as Arrow tables, built from the arrays directly.
@@ -353,16 +364,9 @@ class InformationPlatform:
             yield pa.Table.from_pandas(self._empty(), preserve_index=False)
             return
         cats = self._categories()
-        empty: dict[str, object] = {}  # no rows, the frames' columns: their schema
-        for c in _COLUMNS:
-            if c in cats:
-                none = np.zeros(0, dtype=np.int64)
-                empty[c] = pd.Categorical.from_codes(none, categories=cats[c])
-            else:
-                dtype = "datetime64[ns]" if c in _TIMES else getattr(self._batches[0], c).dtype
-                empty[c] = np.zeros(0, dtype=dtype)
-        empty["payload"] = pd.Series(np.zeros(0, dtype=object)).astype(str)
-        schema = pa.Table.from_pandas(pd.DataFrame(empty), preserve_index=False).schema
+        none = np.zeros(0, dtype=np.intp)  # a block of no messages: the frames' schema
+        empty = self._frame(none, [], {c: none.astype(np.int64) for c in cats}, cats)
+        schema = pa.Table.from_pandas(empty, preserve_index=False).schema
         for pos, groups, codes in self._blocks(rows, cats):
             arrays = []
             for field in schema:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.figures import envelope, load_svg
-from simulation.outputs import _write_parquet_stream
+from simulation.io import write_tables
 from simulation.recorder import Recorder
 
 
@@ -70,7 +71,8 @@ def test_stream_writer_equals_one_table(tmp_path) -> None:
         )
         for d in range(4)
     ]
-    _write_parquet_stream(tmp_path / "s.parquet", frames)
+    tables = (pa.Table.from_pandas(frame, preserve_index=False) for frame in frames)
+    write_tables(tmp_path / "s.parquet", tables, plain_floats=False)
     whole = pd.concat(frames, ignore_index=True)
     whole.to_parquet(tmp_path / "w.parquet", index=False)
     got = pd.read_parquet(tmp_path / "s.parquet")
