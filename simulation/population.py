@@ -228,19 +228,6 @@ class Population:
         self.__dict__.pop("_expected_cache", None)
         self.__dict__.pop("_productive_cache", None)
 
-    def sample_load_kw(self, weekend: bool, rng: np.random.Generator) -> NDArray[np.float64]:
-        """One day's metered (unconstrained) load with mean-one lognormal noise, kW.
-
-        Args:
-            weekend: Use the weekend shape.
-            rng: The model's generator.
-
-        Returns:
-            Array ``(n_users, intervals_per_day)`` in kW.
-        """
-        z = rng.standard_normal(self.expected_load_kw(weekend).shape, dtype=np.float32)
-        return self.noisy_load_kw(weekend, self.noise_factor(z))
-
     def noise_factor(self, z: NDArray[np.float32]) -> NDArray[np.float32]:
         """The mean-one lognormal factor ``exp(σ·z − σ²/2)`` of standard normals, in place.
 
