@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,9 +141,6 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     """
     out_dir = Path(out_dir)
 
-    def parquet(name: str, frame: pd.DataFrame) -> None:
-        write_atomic(out_dir / name, lambda p: frame.to_parquet(p, index=False))
-
     def events(path: Path) -> None:
         write_tables(path, model.platform.tables(), plain_floats=False)
 
@@ -152,7 +149,7 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     # encoding releases the GIL. kpis.json still comes last.
     with ThreadPoolExecutor(1, thread_name_prefix="parksim-events") as pool:
         log = pool.submit(write_atomic, out_dir / "events.parquet", events)
-        _write_tables_and_figures(model, out_dir, config, parquet)
+        _write_tables_and_figures(model, out_dir, config)
         log.result()  # its error, if any, is raised here
     # kpis.json last: its presence marks a complete run.
     write_atomic(
@@ -161,10 +158,12 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
     )
 
 
-def _write_tables_and_figures(
-    model: ParkModel, out_dir: Path, config: Any, parquet: Callable[[str, pd.DataFrame], None]
-) -> None:
+def _write_tables_and_figures(model: ParkModel, out_dir: Path, config: Any) -> None:
     """Every output file but ``events.parquet`` and ``kpis.json`` (see :func:`write_outputs`)."""
+
+    def parquet(name: str, frame: pd.DataFrame) -> None:
+        write_atomic(out_dir / name, lambda p: frame.to_parquet(p, index=False))
+
     parquet("intervals.parquet", _interval_frame(model))
     if model.rec.streaming:  # written while the model ran: put in place, no rewrite
         model.rec.write_users(out_dir / "users.parquet")
