@@ -130,7 +130,7 @@ class CoreModule:
         today.metered = met
         today.served_kw = met.served_kw
         m.meter.add_day(met, today.demand_kw, today.weekend)
-        m.energy.begin_day(met.served_kw, m.pop.supplier)
+        m.energy.begin_day(met.served_kw, m.pop.supplier, met.served_int_kw)
         today.record_intervals(
             demand_kw=met.demand_int_kw,
             served_kw=met.served_int_kw,

@@ -50,21 +50,30 @@ class EnergyBook:
         self._today: dict[str, NDArray[np.float64]] = {}
         self._export = np.zeros(ipd)
 
-    def begin_day(self, served_kw: NDArray[np.float64], supplier: NDArray[np.int64]) -> None:
+    def begin_day(
+        self,
+        served_kw: NDArray[np.float64],
+        supplier: NDArray[np.int64],
+        served_int_kw: NDArray[np.float64] | None = None,
+    ) -> None:
         """Assign today's served load to its suppliers' sources.
 
         Args:
             served_kw: Served load ``(n_users, ipd)``, kW.
             supplier: Supplier code per user.
+            served_int_kw: ``served_kw.sum(axis=0)`` if already summed (park served
+                load per interval, kW): the supply when one supplier serves everyone.
         """
         ipd = self.ipd
         self._today = {s: np.zeros(ipd) for s in SOURCES}
         self._export = np.zeros(ipd)
         code = np.minimum(supplier, len(SUPPLIER_SOURCE) - 1)
-        groups = np.unique(code)
-        if len(groups) == 1:  # one supplier serves everyone: no regrouping
-            self._today[SUPPLIER_SOURCE[int(groups[0])]] = served_kw.sum(axis=0)
+        lo = int(code.min()) if code.size else 0
+        if code.size == 0 or lo == int(code.max()):  # one supplier serves everyone
+            total = served_kw.sum(axis=0) if served_int_kw is None else served_int_kw.copy()
+            self._today[SUPPLIER_SOURCE[lo]] = total
             return
+        groups = np.unique(code)
         for g in groups:
             self._today[SUPPLIER_SOURCE[int(g)]] = served_kw[code == g].sum(axis=0)
 
