@@ -150,3 +150,35 @@ def test_streamed_users_parquet_equals_the_rewritten_one(
     assert len(got) == n_days * n and str(got["industry"].dtype) == "category"
     for rec in recs:
         rec.close()
+
+
+def test_the_last_blocks_of_a_stream_shrink_by_halves(tmp_path, monkeypatch) -> None:
+    """Towards the end a block is streamed once it holds twice the days still to come
+    (16-day blocks, 40 days: 16, 16, then 6 at day 37 with 2 to come, then the last 2),
+    and the file holds every recorded row; under TAIL_MIN_VALUES nothing is sent early."""
+    import pyarrow.parquet as pq
+
+    from simulation import recorder
+    from simulation.user_rows import UserRows
+
+    n, fields = 3, ["served_kwh", "output_cny", "peak_kw"]
+    rows = UserRows(
+        np.datetime64("2025-01-06", "ns"), np.zeros(n, int), ["a"], np.zeros(n, int), 0.3, fields
+    )
+    energy = np.random.default_rng(3).uniform(0.0, 5.0, (40, n))
+    groups = {}
+    for tail_min in (1, 8 * n + 1):  # the second: even all 8 last days are too few
+        monkeypatch.setattr(recorder, "TAIL_MIN_VALUES", tail_min)
+        rec = Recorder(40, 24, n, interval_fields=[], user_fields=fields, spool_values=16 * n)
+        rec.spool_dir = tmp_path
+        rec.stream(rows)
+        for d in range(40):
+            rec.record(d, intervals={}, users=dict.fromkeys(fields, energy[d]))
+        path = tmp_path / f"users_{tail_min}.parquet"
+        rec.write_users(path)
+        meta = pq.ParquetFile(path).metadata
+        groups[tail_min] = [meta.row_group(i).num_rows // n for i in range(meta.num_row_groups)]
+        got = pd.read_parquet(path)["served_kwh"].to_numpy()
+        np.testing.assert_array_equal(got, energy.ravel())
+        rec.close()
+    assert groups == {1: [16, 16, 6, 2], 8 * n + 1: [16, 16, 8]}
