@@ -12,9 +12,10 @@ S=$(cd "$S" && pwd)
 
 if ! command -v slurmctld >/dev/null || ! command -v slurmdbd >/dev/null \
     || ! command -v mariadbd >/dev/null || ! command -v munged >/dev/null; then
-  apt-get update -q
+  # apt's progress goes to stderr: stdout is the line the caller evaluates
+  apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    slurm-wlm slurmdbd mariadb-server munge
+    slurm-wlm slurmdbd mariadb-server munge >&2
 fi
 
 mkdir -p "$S"/{log,state,spool,db,munge} /run/munge
