@@ -12,7 +12,6 @@ Units: kW per interval, kWh per day or month, CNY.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,20 +173,10 @@ class MonthlyMeter:
     Modules read :attr:`last` in ``month_close`` (the core closes the month
     first), and may ask for month load curves with :meth:`keep_curves`.
 
-    On a large park a weekday's base-load sums (two masked row sums of the
-    demand, about 1 ms a day at 10,000 users hourly) are added by a worker
-    thread while the day goes on — NumPy releases the GIL in those loops — and
-    joined before the next weekday's are started and when the month closes, so
-    the totals are those of adding them in line, bit for bit.
-
     Args:
         n_users: Number of users.
         working: Working-hours mask ``(n_users, ipd)`` (for base-load ratios).
     """
-
-    WORKER_MIN_VALUES = 1 << 16
-    """Smallest demand block (users × intervals) whose base-load sums go to the worker
-    thread; below it, handing them over costs about what adding them does."""
 
     def __init__(self, n_users: int, working: NDArray[np.bool_]) -> None:
         self.n = n_users
@@ -196,8 +185,6 @@ class MonthlyMeter:
         self._work_intervals = working.sum(axis=1)  # working intervals per user and weekday
         self._curves = False
         self._buf: NDArray[Any] | None = None  # scratch for the masked demand, kW
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None  # the weekday sums being added
         self.last: MonthTotals | None = None
         self._reset(0)
 
@@ -227,50 +214,21 @@ class MonthlyMeter:
         self.output_cny += m.output_cny
         self.days += 1
         if not weekend:
-            self._join()
-            if demand_kw.size >= self.WORKER_MIN_VALUES:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(1, thread_name_prefix="parksim-meter")
-                self._pending = self._pool.submit(self._add_base_load, demand_kw)
-            else:
-                self._add_base_load(demand_kw)
+            # demand × mask into one scratch array kept across days (the same products
+            # and sums as with temporaries, without two fresh (n, ipd) arrays a day)
+            dtype = np.result_type(demand_kw.dtype, self.working.dtype)
+            buf = self._buf
+            if buf is None or buf.shape != demand_kw.shape or buf.dtype != dtype:
+                buf = self._buf = np.empty(demand_kw.shape, dtype=dtype)
+            self.off_kw += np.multiply(demand_kw, self._idle, out=buf).sum(axis=1)
+            self.work_kw += np.multiply(demand_kw, self.working, out=buf).sum(axis=1)
             self.work_count += self._work_intervals
             self.off_count += 1.0
         if self._curves:
             self._curve_days.append(m.served_kw)
 
-    def _add_base_load(self, demand_kw: NDArray[np.float64]) -> None:
-        """Add a weekday's off-hours and working-hours demand sums per user, kW."""
-        # demand × mask into one scratch array kept across days (the same products
-        # and sums as with temporaries, without two fresh (n, ipd) arrays a day)
-        dtype = np.result_type(demand_kw.dtype, self.working.dtype)
-        buf = self._buf
-        if buf is None or buf.shape != demand_kw.shape or buf.dtype != dtype:
-            buf = self._buf = np.empty(demand_kw.shape, dtype=dtype)
-        self.off_kw += np.multiply(demand_kw, self._idle, out=buf).sum(axis=1)
-        self.work_kw += np.multiply(demand_kw, self.working, out=buf).sum(axis=1)
-
-    def _join(self) -> None:
-        """Wait for the weekday sums being added (their error, if any, is raised here)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def shutdown(self) -> None:
-        """Finish the sums being added and stop the worker thread (restarted if needed)."""
-        self._join()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled and copied with the sums added and without the worker thread."""
-        self._join()
-        return {**self.__dict__, "_pool": None, "_pending": None}
-
     def close(self, next_start_day: int) -> MonthTotals:
         """Close the month: its totals become :attr:`last`; the running totals restart."""
-        self._join()
         curves = np.concatenate(self._curve_days, axis=1) if self._curve_days else None
         self.last = MonthTotals(
             days=self.days,

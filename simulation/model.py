@@ -132,7 +132,6 @@ class ParkModel(mesa.Model):
         closing = DayState(d, self.clock.date_of(d), self.clock.is_weekend(d), final=True)
         self._run_stage("month_close", closing)
         self.noise.close()
-        self.meter.shutdown()
 
     def run(self, progress: bool = False) -> None:
         """Run all days, with an optional progress bar, then close the last month."""
