@@ -158,8 +158,9 @@ class Recorder:
         for a 52-day block at 10,000 users). Towards the end of a large run, a
         block is therefore sent as soon as it holds twice the days still to come,
         so each is encoded while those days run (encoding a day takes about a
-        third of simulating it): the blocks shrink by halves and only the last
-        day is encoded at the end. The rows are the same; only the row groups
+        third of simulating it): the blocks shrink by halves until they are under
+        :data:`TAIL_MIN_VALUES`, and only that last small block is encoded at the
+        end (5 days at 10,000 users). The rows are the same; only the row groups
         of ``users.parquet`` differ.
         """
         rows = self.days_recorded - self._buf_start
