@@ -202,7 +202,7 @@ def scaling(args: argparse.Namespace) -> None:
             )
 
 
-def _sweep_wall_s(n_jobs: int, phase: str, days: int) -> float:
+def _sweep_wall_s(n_jobs: int, phase: str, days: int, *extra: str) -> float:
     """Wall time of ``parksim -m seed=0,...,7`` as a user runs it, ``n_jobs`` workers."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
@@ -216,6 +216,7 @@ def _sweep_wall_s(n_jobs: int, phase: str, days: int) -> float:
             "progress=false",
             f"hydra.launcher.n_jobs={n_jobs}",
             f"hydra.sweep.dir={tmp}/sweep",
+            *extra,
         ]
         t0 = time.perf_counter()
         subprocess.run(
@@ -225,19 +226,27 @@ def _sweep_wall_s(n_jobs: int, phase: str, days: int) -> float:
 
 
 def sweep(args: argparse.Namespace) -> None:
-    """8 one-year default-park runs (seeds 0–7) through ``parksim -m``: 1 worker vs 2."""
+    """8 one-year default-park runs (seeds 0–7) through ``parksim -m``: 1 worker vs 2.
+
+    Two workers as a user gets them (forked from the sweep's process on Linux,
+    :mod:`simulation.forked_sweep`) and, for comparison, in loky's fresh
+    interpreters (``hydra.launcher.backend=loky``: the joblib plugin's own path).
+    """
     for phase in args.phases:
-        serial, parallel = [], []
-        for _ in range(args.repeat):  # alternating, so both see the same machine
+        serial, parallel, loky = [], [], []
+        for _ in range(args.repeat):  # alternating, so all see the same machine
             serial.append(_sweep_wall_s(1, phase, args.days))
             parallel.append(_sweep_wall_s(2, phase, args.days))
+            loky.append(_sweep_wall_s(2, phase, args.days, "hydra.launcher.backend=loky"))
         print(f"uptime: {os.popen('uptime').read().strip()}")
         print(
             f"parksim -m seed=0,...,7 phase={phase} days={args.days} (default park), "
             f"best of {args.repeat}: 1 worker {min(serial):.1f} s, "
-            f"2 workers {min(parallel):.1f} s, speed-up {min(serial) / min(parallel):.2f}x "
+            f"2 workers {min(parallel):.1f} s, speed-up {min(serial) / min(parallel):.2f}x; "
+            f"2 loky workers {min(loky):.1f} s, {min(serial) / min(loky):.2f}x "
             f"(all runs: 1 worker {' '.join(f'{x:.1f}' for x in serial)}; "
-            f"2 workers {' '.join(f'{x:.1f}' for x in parallel)})",
+            f"2 workers {' '.join(f'{x:.1f}' for x in parallel)}; "
+            f"2 loky workers {' '.join(f'{x:.1f}' for x in loky)})",
             flush=True,
         )
 

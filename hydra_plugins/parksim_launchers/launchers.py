@@ -17,6 +17,14 @@ config is composed from the composition of its config groups, made once per
 worker and group choice (:func:`compose_sweep_member`, by
 :mod:`simulation.hydra_compose`), instead of from scratch (about 0.3 s a member
 here); the result is the config Hydra's own ``load_sweep_config`` composes.
+On Linux, with every joblib setting but ``n_jobs`` at the plugin's default, it
+runs the members in workers forked from the sweep's process
+(:mod:`simulation.forked_sweep`) instead of loky's fresh interpreters, which
+import everything again and receive the sweep's state with every member; any
+other joblib setting (``hydra.launcher.backend=loky``, say) runs them by
+``joblib.Parallel`` as the plugin does. A member whose forked worker dies (and
+dies again when run alone) is recorded as ``failed_job_<num>.json``, as a
+submitit job the scheduler failed.
 
 References:
     hydra-submitit-launcher 1.2 (``hydra_plugins.hydra_submitit_launcher``),
@@ -115,16 +123,12 @@ class _SurvivingLauncher(BaseSubmititLauncher):
             try:
                 results.append(job.results()[0])
             except Exception as err:  # the scheduler's failure: record it, keep waiting
-                record = {
-                    "run": f"#{num} {' '.join(filter_overrides(overrides))}",
-                    "job_id": str(job.job_id),
-                    "error": type(err).__name__,
-                    "message": " ".join(str(err).split())[:2000],
-                }
-                text = json.dumps(record, indent=2)
-                write_atomic(sweep_dir / f"failed_job_{num}.json", _text_writer(text))
-                log.error(f"job #{num} ({job.job_id}) failed: {type(err).__name__}")
-                results.append(JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED))
+                message = " ".join(str(err).split())
+                results.append(
+                    _record_failed(
+                        sweep_dir, num, overrides, str(job.job_id), type(err).__name__, message
+                    )
+                )
         return results
 
 
@@ -218,10 +222,48 @@ class JoblibLauncher(_PluginJoblibLauncher):
             callbacks=context.callbacks,
         )
         try:
+            n_workers = _fork_workers(self.joblib, len(job_overrides))
+            if n_workers > 1:
+                return self._launch_forked(job_overrides, initial_job_idx, n_workers)
             return super().launch(job_overrides, initial_job_idx)
         finally:
             self.hydra_context = context
             hydra_compose.clear()
+
+    def _launch_forked(
+        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int, n_workers: int
+    ) -> Sequence[JobReturn]:
+        """The plugin's ``launch``, with the members in workers forked from this process."""
+        from hydra.core.utils import configure_log, setup_globals
+
+        from simulation import forked_sweep
+
+        setup_globals()
+        assert self.config is not None and self.task_function is not None
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        log.info(f"{n_workers} forked workers are launching {len(job_overrides)} jobs")
+        log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
+        jobs = [(initial_job_idx + i, list(ov)) for i, ov in enumerate(job_overrides)]
+        for num, overrides in jobs:
+            log.info(f"\t#{num} : {' '.join(filter_overrides(overrides))}")
+        returns = forked_sweep.run_members(
+            jobs,
+            n_workers,
+            self.hydra_context,
+            self.config,
+            self.task_function,
+            Singleton.get_state(),
+        )
+        results: list[JobReturn] = []
+        for (num, overrides), ret in zip(jobs, returns, strict=True):
+            if isinstance(ret, forked_sweep.WorkerDied):
+                reason = f"its worker process died (killed?): {ret.reason}"
+                results.append(_record_failed(sweep_dir, num, overrides, "", "WorkerDied", reason))
+            else:
+                results.append(ret)
+        return results
 
 
 @dataclass
@@ -229,6 +271,62 @@ class JoblibConf(JobLibLauncherConf):
     """``hydra/launcher=joblib``: the plugin's settings, parksim's launcher."""
 
     _target_: str = "hydra_plugins.parksim_launchers.launchers.JoblibLauncher"
+
+
+def _fork_workers(settings: Any, n_members: int) -> int:
+    """Forked workers for a joblib sweep, or 0 to run it as the plugin does.
+
+    Members run in forked workers (:mod:`simulation.forked_sweep`) when the
+    process can fork (:func:`simulation.forked_sweep.can_fork`), more than one
+    worker would run, and every joblib setting but ``n_jobs`` is the plugin's
+    default: ``backend``, ``prefer``, ``timeout``, ``batch_size`` and the rest
+    are ``joblib.Parallel``'s, so setting any of them (``backend=loky``, say)
+    runs the sweep by ``joblib.Parallel`` with that setting, as the plugin does.
+    ``n_jobs`` counts as joblib counts it: ``-1`` every CPU, ``-2`` all but one.
+
+    Args:
+        settings: The launcher's joblib settings (``hydra.launcher`` without
+            ``_target_``).
+        n_members: Members in the batch.
+
+    Returns:
+        The number of workers to fork (at most ``n_members``), or 0.
+    """
+    from joblib import cpu_count
+
+    from simulation import forked_sweep
+
+    defaults = {
+        k: v for k, v in vars(JobLibLauncherConf()).items() if k not in ("_target_", "n_jobs")
+    }
+    given = dict(settings)
+    if any(given.get(k, v) != v for k, v in defaults.items()):
+        return 0
+    n_jobs = given.get("n_jobs", -1)
+    if not isinstance(n_jobs, int) or n_jobs == 0:
+        return 0  # joblib's own message for a bad n_jobs
+    n_workers = n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
+    n_workers = min(n_workers, n_members)
+    return n_workers if n_workers > 1 and forked_sweep.can_fork() else 0
+
+
+def _record_failed(
+    sweep_dir: Path, num: int, overrides: Sequence[str], job_id: str, error: str, message: str
+) -> JobReturn:
+    """Record a member that left no result as ``failed_job_<num>.json``.
+
+    :func:`simulation.cli.summarise_sweep` reports it. The returned ``JobReturn``
+    is marked completed so that Hydra's sweeper does not stop at it.
+    """
+    record = {
+        "run": f"#{num} {' '.join(filter_overrides(overrides))}",
+        "job_id": job_id,
+        "error": error,
+        "message": message[:2000],
+    }
+    write_atomic(sweep_dir / f"failed_job_{num}.json", _text_writer(json.dumps(record, indent=2)))
+    log.error(f"job #{num} ({job_id or 'no job id'}) failed: {error}")
+    return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED)
 
 
 def _text_writer(text: str) -> Callable[[Path], object]:

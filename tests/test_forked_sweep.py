@@ -1,0 +1,206 @@
+"""Sweep members in forked workers (simulation.forked_sweep) and the launcher's choice of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulation import forked_sweep
+
+_CORE = "hydra_plugins.hydra_joblib_launcher._core.execute_job"
+
+
+def _fake_execute_job(marker_dir: Path):
+    """A stand-in for the plugin's execute_job: returns (num, overrides, pid), or dies.
+
+    ``die`` kills its worker every time; ``die_once`` only the first time (a marker
+    file in ``marker_dir`` remembers it), as a member killed from outside would.
+    """
+
+    def execute_job(num, overrides, hydra_context, config, task_function, singleton_state):
+        assert (hydra_context, config, task_function) == ("ctx", "cfg", "task")
+        marker = marker_dir / f"died_{num}"
+        if overrides == ["die"] or (overrides == ["die_once"] and not marker.exists()):
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return (num, overrides, os.getpid())
+
+    return execute_job
+
+
+def _run(jobs, n_workers=2):
+    return forked_sweep.run_members(jobs, n_workers, "ctx", "cfg", "task", {})
+
+
+def test_members_run_in_forked_workers_results_in_job_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(_CORE, _fake_execute_job(tmp_path))
+    jobs = [(10 + i, [f"seed={i}"]) for i in range(6)]
+    got = _run(jobs)
+    assert [(num, ov) for num, ov, _ in got] == jobs
+    pids = {pid for *_, pid in got}
+    assert os.getpid() not in pids
+    assert 1 <= len(pids) <= 2  # two workers at most, reused across members
+    assert forked_sweep._SWEEP is None and forked_sweep._STARTED is None
+
+
+def test_a_member_that_kills_its_worker_fails_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(_CORE, _fake_execute_job(tmp_path))
+    jobs = [(0, ["seed=0"]), (1, ["die"]), (2, ["seed=2"]), (3, ["seed=3"]), (4, ["seed=4"])]
+    got = _run(jobs)
+    assert isinstance(got[1], forked_sweep.WorkerDied)
+    assert "terminated abruptly" in got[1].reason  # BrokenProcessPool's message
+    # every other member has its own result: the one stopped with the dying worker
+    # and the ones not yet begun were run again
+    assert [g[:2] for i, g in enumerate(got) if i != 1] == [
+        (n, ov) for n, ov in jobs if ov != ["die"]
+    ]
+
+
+def test_a_member_killed_once_is_run_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(_CORE, _fake_execute_job(tmp_path))
+    jobs = [(0, ["seed=0"]), (1, ["die_once"]), (2, ["seed=2"])]
+    got = _run(jobs)
+    assert [g[:2] for g in got] == jobs
+    assert (tmp_path / "died_1").exists()
+
+
+def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
+    from hydra_plugins.parksim_launchers import launchers
+
+    monkeypatch.setattr(forked_sweep, "can_fork", lambda: True)
+    monkeypatch.setattr("joblib.cpu_count", lambda: 4)
+    default = {"n_jobs": -1, "backend": None, "prefer": "processes", "require": None}
+    default |= {"verbose": 0, "timeout": None, "pre_dispatch": "2*n_jobs"}
+    default |= {"batch_size": "auto", "temp_folder": None, "max_nbytes": None, "mmap_mode": "r"}
+    workers = launchers._fork_workers
+    assert workers(default, 8) == 4  # -1: every CPU
+    assert workers(default, 3) == 3  # no more workers than members
+    assert workers(default | {"n_jobs": -2}, 8) == 3  # all CPUs but one, as joblib counts
+    assert workers(default | {"n_jobs": 2}, 8) == 2
+    assert workers(default | {"n_jobs": 1}, 8) == 0  # one worker: the plugin runs in-process
+    assert workers(default | {"n_jobs": -4}, 8) == 0
+    assert workers(default, 1) == 0
+    assert workers(default | {"backend": "loky"}, 8) == 0  # any joblib setting: joblib runs
+    assert workers(default | {"timeout": 60.0}, 8) == 0
+    assert workers(default | {"batch_size": 2}, 8) == 0
+    monkeypatch.setattr(forked_sweep, "can_fork", lambda: False)
+    assert workers(default, 8) == 0
+
+
+def test_can_fork_needs_a_single_thread():
+    import threading
+
+    if not sys.platform.startswith("linux"):
+        assert not forked_sweep.can_fork()
+        return
+    stop = threading.Event()
+    extra = threading.Thread(target=stop.wait)
+    extra.start()
+    try:
+        assert not forked_sweep.can_fork()
+    finally:
+        stop.set()
+        extra.join()
+
+
+def _sweep(tmp_path: Path, name: str, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+    sweep = tmp_path / name
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    cmd = [sys.executable, "-m", "simulation.cli", "-m", "seed=1,2,3", "park=small", "days=2"]
+    cmd += ["output.figures=false", "progress=false", f"hydra.sweep.dir={sweep}", *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    return proc, sweep
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start: Linux only")
+def test_forked_sweep_writes_what_the_plugins_loky_sweep_writes(tmp_path):
+    forked, fdir = _sweep(tmp_path, "forked", "hydra.launcher.n_jobs=2")
+    loky, ldir = _sweep(tmp_path, "loky", "hydra.launcher.n_jobs=2", "hydra.launcher.backend=loky")
+    assert forked.returncode == 0, forked.stderr
+    assert loky.returncode == 0, loky.stderr
+    assert "2 forked workers are launching 3 jobs" in forked.stdout
+    assert "Joblib.Parallel(" in loky.stdout and "forked workers" not in loky.stdout
+    for name in ("kpis.json", "ledger.parquet", "users.parquet", "events.parquet"):
+        f = sorted(fdir.glob(f"*/{name}"))
+        ell = sorted(ldir.glob(f"*/{name}"))
+        assert [p.parent.name for p in f] == [p.parent.name for p in ell]
+        assert len(f) == 3
+        assert [p.read_bytes() for p in f] == [p.read_bytes() for p in ell], name
+    summary = json.loads((fdir / "sweep_summary.json").read_text())
+    assert (len(summary["finished"]), summary["failed"], summary["missing"]) == (3, [], 0)
+
+
+def test_a_member_whose_worker_died_is_recorded_as_failed(tmp_path, monkeypatch):
+    from hydra.core.utils import JobReturn, JobStatus
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.parksim_launchers.launchers import JoblibLauncher
+    from simulation.cli import summarise_sweep
+
+    sweep = tmp_path / "sweep"
+    done = JobReturn(overrides=["seed=1"], status=JobStatus.COMPLETED)
+
+    def run_members(jobs, n_workers, *state):
+        assert jobs == [(5, ["seed=1"]), (6, ["seed=2"])] and n_workers == 2
+        return [done, forked_sweep.WorkerDied("A process in the process pool was terminated")]
+
+    monkeypatch.setattr(forked_sweep, "run_members", run_members)
+    launcher = JoblibLauncher(n_jobs=2)
+    hydra = {"sweep": {"dir": str(sweep)}, "hydra_logging": {"root": None}, "verbose": False}
+    launcher.config = OmegaConf.create({"hydra": hydra})
+    launcher.task_function = lambda cfg: None
+    got = launcher._launch_forked([["seed=1"], ["seed=2"]], 5, 2)
+    assert got[0] is done
+    assert got[1].status == JobStatus.COMPLETED  # so that Hydra's sweeper goes on
+    record = json.loads((sweep / "failed_job_6.json").read_text())
+    assert record["run"] == "#6 seed=2" and record["error"] == "WorkerDied"
+    assert "worker process died" in record["message"]
+    summary = summarise_sweep(sweep, expected=2)
+    assert summary["failed"] == [{k: record[k] for k in ("run", "error", "message")}]
+
+
+_ORPHAN = """
+import os, sys, time
+import hydra_plugins.hydra_joblib_launcher._core as core
+from simulation import forked_sweep
+
+def execute_job(num, overrides, *state):
+    print(os.getpid(), flush=True)
+    time.sleep(120)
+
+core.execute_job = execute_job
+forked_sweep.run_members([(0, []), (1, []), (2, [])], 2, None, None, None, {})
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited (the container's init may not reap it)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start: Linux only")
+def test_workers_die_with_the_sweeps_process(tmp_path):
+    import time
+
+    cmd = [sys.executable, "-c", _ORPHAN]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=tmp_path) as proc:
+        assert proc.stdout is not None
+        workers = [int(proc.stdout.readline()) for _ in range(2)]
+        assert all(_alive(pid) for pid in workers)
+        proc.kill()  # SIGKILL: the sweep's process cannot stop its workers itself
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # leave no orphan behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
