@@ -1,33 +1,33 @@
 """Sweep members in worker processes forked from the sweep's own process (Linux).
 
 Hydra's joblib launcher runs the members in loky workers: fresh interpreters
-that import Hydra, omegaconf, the launcher and the config schemas again, and
-receive the sweep's state (its config loader, config, task function and Hydra's
-singletons) pickled with every member — about 2 s of start-up a worker here
-before its first member can start, and 0.3–0.4 s between two members. A
-worker forked from the sweep's process already holds all of that: only a
-member's number and overrides travel to it, and its result (Hydra's
+that import Hydra, omegaconf, the launcher and the config schemas again before
+their first member can start (0.5–1 s here), and receive the sweep's state (its
+config loader, config, task function and Hydra's singletons) pickled with every
+member. A worker forked from the sweep's process already holds all of that:
+only a member's number and overrides travel to it, and its result (Hydra's
 ``JobReturn``) back.
 
-:func:`run_members` forks the workers before any thread starts (the standard
-library's ``ProcessPoolExecutor`` with the ``fork`` context starts every worker
-up front, then its manager thread), and only when the calling process has no
-thread besides the main one (:func:`can_fork`): a fork copies a lock held by
-another thread in its locked state. Each member runs as the joblib plugin's
-``execute_job`` runs it. A worker that dies (killed by a signal, out of memory)
-breaks the pool; the members it left without a result run again (see
-:func:`run_members`), and one that dies alone too is returned as
-:class:`WorkerDied`, which the launcher records as failed.
+:func:`run_members` forks each worker with a pipe of its own and hands it one
+member at a time, so a worker that dies (killed by a signal, out of memory)
+leaves exactly one member without a result: that member is returned as
+:class:`WorkerDied` (the launcher records it as failed), a new worker takes
+its place and the other members run on. Workers are forked only while the
+calling process runs no thread besides the main one (:func:`can_fork`): a fork
+copies a lock held by another thread in its locked state. Each member runs as
+the joblib plugin's ``execute_job`` runs it, and a worker is killed when the
+sweep's process dies.
 
 References:
     hydra-joblib-launcher 1.2, ``hydra_plugins.hydra_joblib_launcher._core``
     (``launch``, ``execute_job``), whose steps :func:`run_members` follows;
-    Python 3.11 ``concurrent.futures.ProcessPoolExecutor`` (``mp_context``, and
-    ``BrokenProcessPool`` when a worker dies).
+    Python 3.11 ``multiprocessing`` (``get_context("fork")``, ``Pipe``,
+    ``connection.wait``); Linux ``prctl(2)`` (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -35,10 +35,10 @@ import pickle
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import cloudpickle  # imported before the fork: each worker's first result needs it
@@ -51,8 +51,6 @@ __all__ = ["WorkerDied", "can_fork", "run_members"]
 # which would reset it.
 _SWEEP: tuple[Any, Any, Any, dict[Any, Any]] | None = None
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
-# Per pool: a shared byte per member, set by the worker when the member begins.
-_STARTED: Any = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class WorkerDied:
     """A member left without a result: the worker process running it died.
 
     Attributes:
-        reason: What the pool reported (``BrokenProcessPool``'s message).
+        reason: How the worker ended (the signal that killed it, or its exit code).
     """
 
     reason: str
@@ -89,14 +87,9 @@ def run_members(
 ) -> list[Any]:
     """Run sweep members in ``n_workers`` forked workers, results in job order.
 
-    When a worker dies the pool stops every worker: the members that had not
-    started run in a new pool, then each member that had started but left no
-    result runs once more alone, so that one that kills its worker again (out of
-    memory, say) is told apart from the members stopped with it.
-
     Args:
         jobs: ``(job number, overrides)`` of each member.
-        n_workers: Worker processes (``≥ 1``; no more are started than members).
+        n_workers: Worker processes at a time (``≥ 1``; no more than members).
         hydra_context: The sweep's Hydra context (its config loader composes a
             member's config).
         config: The sweep's config.
@@ -105,82 +98,80 @@ def run_members(
 
     Returns:
         Per member, in the order of ``jobs``: its ``JobReturn``, or
-        :class:`WorkerDied` if its worker died before returning it, alone too.
+        :class:`WorkerDied` if its worker died before returning it.
     """
     global _SWEEP
     _SWEEP = (hydra_context, config, task_function, singleton_state)
+    context = multiprocessing.get_context("fork")
+    results: list[Any] = [None] * len(jobs)
+    todo = deque(range(len(jobs)))
+    running: dict[Connection, tuple[Any, int]] = {}  # pipe -> (worker, member index)
+    idle: list[tuple[Connection, Any]] = []
     try:
-        results: list[Any] = [None] * len(jobs)
-        todo = list(range(len(jobs)))
-        stopped: list[int] = []
-        while todo:
-            got, started = _pool_round([jobs[i] for i in todo], n_workers)
-            waiting = []
-            for i, ret, began in zip(todo, got, started, strict=True):
-                if not isinstance(ret, WorkerDied):
-                    results[i] = ret
-                elif began:
-                    stopped.append(i)
+        while todo or running:
+            while todo and len(running) < max(1, n_workers):
+                conn, worker = idle.pop() if idle else _start(context)
+                i = todo.popleft()
+                conn.send(jobs[i])
+                running[conn] = (worker, i)
+            for ready in wait(list(running)):
+                assert isinstance(ready, Connection)
+                conn = ready
+                worker, i = running.pop(conn)
+                try:
+                    results[i] = pickle.loads(conn.recv_bytes())
+                except EOFError:  # the worker died with the member
+                    worker.join()
+                    conn.close()
+                    results[i] = WorkerDied(_how_it_ended(worker.exitcode))
                 else:
-                    waiting.append(i)
-            if len(waiting) == len(todo):  # a worker died before any member began
-                for i in waiting:
-                    results[i] = got[todo.index(i)]
-                break
-            todo = waiting
-        for i in stopped:
-            results[i] = _pool_round([jobs[i]], 1)[0][0]
+                    idle.append((conn, worker))
         return results
     finally:
         _SWEEP = None
+        stopping = [*running.items(), *((c, (w, -1)) for c, w in idle)]
+        early = bool(running)  # leaving early (Ctrl-C, an error): stop the members at once
+        for conn, (worker, _) in stopping:
+            with contextlib.suppress(OSError):  # it died meanwhile
+                if early:
+                    worker.kill()
+                else:
+                    conn.send(None)  # the worker's loop ends
+        for conn, (worker, _) in stopping:
+            worker.join()
+            conn.close()
 
 
-def _pool_round(
-    jobs: Sequence[tuple[int, Sequence[str]]], n_workers: int
-) -> tuple[list[Any], list[bool]]:
-    """One pool of forked workers over ``jobs``: results, and which members began."""
-    global _STARTED
-    context = multiprocessing.get_context("fork")
-    started = context.Array("b", len(jobs), lock=False)  # shared with the forked workers
-    _STARTED = started
-    results: list[Any] = []
-    try:
-        n = max(1, min(n_workers, len(jobs)))
-        init = (_die_with_parent, (os.getpid(),))
-        with ProcessPoolExecutor(
-            n, mp_context=context, initializer=init[0], initargs=init[1]
-        ) as pool:
-            futures = []
-            broken: WorkerDied | None = None
-            for slot, (num, ov) in enumerate(jobs):
-                try:
-                    futures.append(pool.submit(_run_member, slot, num, list(ov)))
-                except BrokenProcessPool as err:  # a worker died while submitting
-                    broken = WorkerDied(" ".join(str(err).split()))
-                    break
-            try:
-                for future in futures:
-                    try:
-                        results.append(pickle.loads(future.result()))
-                    except BrokenProcessPool as err:
-                        results.append(WorkerDied(" ".join(str(err).split())))
-                results += [broken] * (len(jobs) - len(futures))
-            except BaseException:  # Ctrl-C, SystemExit: stop the workers, begin no member
-                _stop_workers(pool)
-                raise
-    finally:
-        _STARTED = None
-    return results, [bool(b) for b in started]
+def _start(context: Any) -> tuple[Connection, Any]:
+    """Fork a worker serving members over a pipe of its own: (pipe, process)."""
+    ours, theirs = context.Pipe()
+    worker = context.Process(target=_serve, args=(theirs, os.getpid()), daemon=True)
+    worker.start()
+    theirs.close()  # the worker's end lives in the worker only: its death is our EOF
+    return ours, worker
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    """A worker's exit code in words (negative: the signal that killed it)."""
+    if exitcode is not None and exitcode < 0:
+        return f"its worker process was killed by {signal.Signals(-exitcode).name}"
+    return f"its worker process exited with status {exitcode} before returning the result"
+
+
+def _serve(conn: Connection, parent_pid: int) -> None:
+    """In a worker: run the members sent over ``conn`` until it sends None."""
+    _die_with_parent(parent_pid)
+    while (job := conn.recv()) is not None:
+        conn.send_bytes(_run_member(*job))
+    conn.close()
 
 
 def _die_with_parent(parent_pid: int) -> None:
     """In a new worker: be killed when the sweep's process dies (Linux).
 
-    A forked worker holds both ends of the pool's pipes, so it never reads an end
-    of file when its parent dies: without this it would wait for work forever, or
-    run the members already queued to it with nobody to take their results. The
-    signal is SIGKILL, not SIGTERM: a member turns SIGTERM into an exception the
-    pool's worker loop catches, and the loop would go on to the next member.
+    Without it a worker whose parent was killed would wait for work forever.
+    The signal is SIGKILL: a member turns SIGTERM into an exception, and there
+    is nobody left to take its result.
     """
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -188,18 +179,7 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate a pool's workers (SIGTERM) and cancel the members not yet begun."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for process in list(getattr(pool, "_processes", {}).values()):
-        process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_member(slot: int, num: int, overrides: list[str]) -> bytes:
+def _run_member(num: int, overrides: Sequence[str]) -> bytes:
     """In a worker: one member, as the joblib plugin's ``execute_job`` runs it.
 
     The ``JobReturn`` goes back pickled by cloudpickle (as loky sends it): its
@@ -209,8 +189,7 @@ def _run_member(slot: int, num: int, overrides: list[str]) -> bytes:
     """
     from hydra_plugins.hydra_joblib_launcher._core import execute_job
 
-    assert _SWEEP is not None and _STARTED is not None, "only in a worker of run_members"
-    _STARTED[slot] = 1
+    assert _SWEEP is not None, "only in a worker forked by run_members"
     hydra_context, config, task_function, singleton_state = _SWEEP
-    ret = execute_job(num, overrides, hydra_context, config, task_function, singleton_state)
+    ret = execute_job(num, list(overrides), hydra_context, config, task_function, singleton_state)
     return cloudpickle.dumps(ret)

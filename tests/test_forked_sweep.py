@@ -16,19 +16,19 @@ from simulation import forked_sweep
 _CORE = "hydra_plugins.hydra_joblib_launcher._core.execute_job"
 
 
-def _fake_execute_job(marker_dir: Path):
+def _fake_execute_job():
     """A stand-in for the plugin's execute_job: returns (num, overrides, pid), or dies.
 
-    ``die`` kills its worker every time; ``die_once`` only the first time (a marker
-    file in ``marker_dir`` remembers it), as a member killed from outside would.
+    ``die`` kills its worker with SIGKILL; ``exit`` raises SystemExit(3) out of
+    the member, as SIGTERM or Ctrl-C would raise their exceptions.
     """
 
     def execute_job(num, overrides, hydra_context, config, task_function, singleton_state):
         assert (hydra_context, config, task_function) == ("ctx", "cfg", "task")
-        marker = marker_dir / f"died_{num}"
-        if overrides == ["die"] or (overrides == ["die_once"] and not marker.exists()):
-            marker.touch()
+        if overrides == ["die"]:
             os.kill(os.getpid(), signal.SIGKILL)
+        if overrides == ["exit"]:
+            raise SystemExit(3)
         return (num, overrides, os.getpid())
 
     return execute_job
@@ -38,36 +38,29 @@ def _run(jobs, n_workers=2):
     return forked_sweep.run_members(jobs, n_workers, "ctx", "cfg", "task", {})
 
 
-def test_members_run_in_forked_workers_results_in_job_order(tmp_path, monkeypatch):
-    monkeypatch.setattr(_CORE, _fake_execute_job(tmp_path))
+def test_members_run_in_forked_workers_results_in_job_order(monkeypatch):
+    monkeypatch.setattr(_CORE, _fake_execute_job())
     jobs = [(10 + i, [f"seed={i}"]) for i in range(6)]
     got = _run(jobs)
     assert [(num, ov) for num, ov, _ in got] == jobs
     pids = {pid for *_, pid in got}
     assert os.getpid() not in pids
     assert 1 <= len(pids) <= 2  # two workers at most, reused across members
-    assert forked_sweep._SWEEP is None and forked_sweep._STARTED is None
+    assert forked_sweep._SWEEP is None
 
 
-def test_a_member_that_kills_its_worker_fails_alone(tmp_path, monkeypatch):
-    monkeypatch.setattr(_CORE, _fake_execute_job(tmp_path))
-    jobs = [(0, ["seed=0"]), (1, ["die"]), (2, ["seed=2"]), (3, ["seed=3"]), (4, ["seed=4"])]
+def test_a_member_whose_worker_dies_fails_alone(monkeypatch):
+    monkeypatch.setattr(_CORE, _fake_execute_job())
+    jobs = [(0, ["seed=0"]), (1, ["die"]), (2, ["seed=2"]), (3, ["exit"]), (4, ["seed=4"])]
+    jobs += [(5, ["seed=5"]), (6, ["seed=6"])]
     got = _run(jobs)
-    assert isinstance(got[1], forked_sweep.WorkerDied)
-    assert "terminated abruptly" in got[1].reason  # BrokenProcessPool's message
-    # every other member has its own result: the one stopped with the dying worker
-    # and the ones not yet begun were run again
-    assert [g[:2] for i, g in enumerate(got) if i != 1] == [
-        (n, ov) for n, ov in jobs if ov != ["die"]
-    ]
-
-
-def test_a_member_killed_once_is_run_again(tmp_path, monkeypatch):
-    monkeypatch.setattr(_CORE, _fake_execute_job(tmp_path))
-    jobs = [(0, ["seed=0"]), (1, ["die_once"]), (2, ["seed=2"])]
-    got = _run(jobs)
-    assert [g[:2] for g in got] == jobs
-    assert (tmp_path / "died_1").exists()
+    assert got[1] == forked_sweep.WorkerDied("its worker process was killed by SIGKILL")
+    reason = "its worker process exited with status 3 before returning the result"
+    assert got[3] == forked_sweep.WorkerDied(reason)
+    ok = [g for g in got if not isinstance(g, forked_sweep.WorkerDied)]
+    assert [g[:2] for g in ok] == [(n, ov) for n, ov in jobs if ov not in (["die"], ["exit"])]
+    # each death forked a new worker for the members after it: up to 4 workers in all
+    assert 2 <= len({pid for *_, pid in ok}) <= 4
 
 
 def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
@@ -148,7 +141,7 @@ def test_a_member_whose_worker_died_is_recorded_as_failed(tmp_path, monkeypatch)
 
     def run_members(jobs, n_workers, *state):
         assert jobs == [(5, ["seed=1"]), (6, ["seed=2"])] and n_workers == 2
-        return [done, forked_sweep.WorkerDied("A process in the process pool was terminated")]
+        return [done, forked_sweep.WorkerDied("its worker process was killed by SIGKILL")]
 
     monkeypatch.setattr(forked_sweep, "run_members", run_members)
     launcher = JoblibLauncher(n_jobs=2)
@@ -160,7 +153,7 @@ def test_a_member_whose_worker_died_is_recorded_as_failed(tmp_path, monkeypatch)
     assert got[1].status == JobStatus.COMPLETED  # so that Hydra's sweeper goes on
     record = json.loads((sweep / "failed_job_6.json").read_text())
     assert record["run"] == "#6 seed=2" and record["error"] == "WorkerDied"
-    assert "worker process died" in record["message"]
+    assert record["message"] == "its worker process was killed by SIGKILL"
     summary = summarise_sweep(sweep, expected=2)
     assert summary["failed"] == [{k: record[k] for k in ("run", "error", "message")}]
 

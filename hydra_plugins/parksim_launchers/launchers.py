@@ -22,9 +22,9 @@ runs the members in workers forked from the sweep's process
 (:mod:`simulation.forked_sweep`) instead of loky's fresh interpreters, which
 import everything again and receive the sweep's state with every member; any
 other joblib setting (``hydra.launcher.backend=loky``, say) runs them by
-``joblib.Parallel`` as the plugin does. A member whose forked worker dies (and
-dies again when run alone) is recorded as ``failed_job_<num>.json``, as a
-submitit job the scheduler failed.
+``joblib.Parallel`` as the plugin does. A member whose forked worker dies
+(killed, out of memory) is recorded as ``failed_job_<num>.json``, as a
+submitit job the scheduler failed, and the others run on.
 
 References:
     hydra-submitit-launcher 1.2 (``hydra_plugins.hydra_submitit_launcher``),
@@ -259,8 +259,9 @@ class JoblibLauncher(_PluginJoblibLauncher):
         results: list[JobReturn] = []
         for (num, overrides), ret in zip(jobs, returns, strict=True):
             if isinstance(ret, forked_sweep.WorkerDied):
-                reason = f"its worker process died (killed?): {ret.reason}"
-                results.append(_record_failed(sweep_dir, num, overrides, "", "WorkerDied", reason))
+                results.append(
+                    _record_failed(sweep_dir, num, overrides, "", "WorkerDied", ret.reason)
+                )
             else:
                 results.append(ret)
         return results
