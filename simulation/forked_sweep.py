@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import multiprocessing
 import os
 import pickle
@@ -40,8 +41,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
-
-import cloudpickle  # imported before the fork: each worker's first result needs it
 
 __all__ = ["WorkerDied", "can_fork", "run_members"]
 
@@ -182,14 +181,44 @@ def _die_with_parent(parent_pid: int) -> None:
 def _run_member(num: int, overrides: Sequence[str]) -> bytes:
     """In a worker: one member, as the joblib plugin's ``execute_job`` runs it.
 
-    The ``JobReturn`` goes back pickled by cloudpickle (as loky sends it): its
-    config's launcher node is typed by a class of the launcher module that
-    Hydra's plugin scan has executed again, which plain pickle cannot find by
-    its import path.
+    Returns:
+        Its ``JobReturn``, pickled by :class:`_Pickler`.
     """
     from hydra_plugins.hydra_joblib_launcher._core import execute_job
 
     assert _SWEEP is not None, "only in a worker forked by run_members"
     hydra_context, config, task_function, singleton_state = _SWEEP
     ret = execute_job(num, list(overrides), hydra_context, config, task_function, singleton_state)
-    return cloudpickle.dumps(ret)
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(ret)
+    return buf.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickle, with a class its module no longer holds pickled by its import path.
+
+    Hydra's plugin scan executes the plugin modules again, so a composed config's
+    launcher and sweeper nodes are typed by classes that are no longer the ones
+    at their import path, which plain pickle refuses. They are sent by path and
+    the sweep's process takes the class its module holds now; cloudpickle, as
+    loky uses, would send them by value, ten times slower (0.1 s a result here).
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        """Reduce such a class to :func:`_class_at`; everything else as pickle does."""
+        if isinstance(obj, type) and _class_at(obj.__module__, obj.__qualname__) is not obj:
+            return _class_at, (obj.__module__, obj.__qualname__)
+        return NotImplemented
+
+
+def _class_at(module: str, qualname: str) -> Any:
+    """The object at ``module``'s ``qualname`` (imported if need be), or None."""
+    import importlib
+
+    try:
+        found: Any = importlib.import_module(module)
+    except ImportError:
+        return None
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found

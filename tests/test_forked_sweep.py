@@ -197,3 +197,26 @@ def test_workers_die_with_the_sweeps_process(tmp_path):
     for pid in left:  # leave no orphan behind when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left
+
+
+def test_a_class_its_module_no_longer_holds_is_pickled_by_its_path(tmp_path, monkeypatch):
+    # Hydra's plugin scan executes plugin modules again: a config composed before it
+    # holds the old class, which plain pickle refuses; the result is sent by path.
+    import importlib
+    import io
+    import pickle
+
+    (tmp_path / "rerun_mod.py").write_text("class Conf:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("rerun_mod")
+    old = mod.Conf
+    importlib.reload(mod)
+    assert mod.Conf is not old
+    payload = {"node_type": old, "value": [1.5, "x"]}
+    with pytest.raises(pickle.PicklingError, match="not the same object"):
+        pickle.dumps(payload)
+    buf = io.BytesIO()
+    forked_sweep._Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+    back = pickle.loads(buf.getvalue())
+    assert back == {"node_type": mod.Conf, "value": [1.5, "x"]}
+    monkeypatch.delitem(sys.modules, "rerun_mod")
