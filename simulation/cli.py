@@ -398,6 +398,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(EXIT_CONFIG)
         _state.update(expected=1, failed=0)
     elif not informational:
+        if ns.multirun and _forks_workers(ns.overrides):
+            from simulation import forked_sweep
+
+            forked_sweep.prestart()  # imports the model on the other core meanwhile
         expected, errors = preflight(ns.overrides, bool(ns.multirun))
         if errors:
             for line in errors:
@@ -424,6 +428,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.argv = saved
     if _state["failed"]:
         sys.exit(EXIT_FAILED)
+
+
+def _forks_workers(overrides: Sequence[str]) -> bool:
+    """Whether a sweep with these overrides may run its members in forked workers.
+
+    Not with another launcher than joblib chosen, nor with ``n_jobs=1`` (members
+    run in this process then); the joblib launcher decides the rest
+    (``hydra_plugins.parksim_launchers.launchers``).
+    """
+    for text in overrides:
+        key, _, value = text.lstrip("+~").partition("=")
+        if key == "hydra/launcher" and value not in ("joblib", "joblib_bounded"):
+            return False
+        if key == "hydra.launcher.n_jobs" and value.strip() == "1":
+            return False
+    return True
 
 
 def console() -> None:

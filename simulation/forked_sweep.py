@@ -1,34 +1,36 @@
-"""Sweep members in worker processes forked from the sweep's own process (Linux).
+"""Sweep members in worker processes forked by a fork server started with the sweep.
 
 Hydra's joblib launcher runs the members in loky workers: fresh interpreters
-that import Hydra, omegaconf, the launcher and the config schemas again before
-their first member can start (0.5–1 s here), and receive the sweep's state (its
-config loader, config, task function and Hydra's singletons) pickled with every
-member. A worker forked from the sweep's process already holds all of that:
-only a member's number and overrides travel to it, and its result (Hydra's
-``JobReturn``) back.
+that import Hydra, the launcher, the config schemas and then, in their first
+member, the model, pandas, scipy and pyarrow (about 2 s here), and receive the
+sweep's state (its config loader, config, task function and Hydra's
+singletons) pickled with every member. A serial sweep pays those imports once;
+two loky workers pay them again, each, after the sweep's own start.
 
-:func:`run_members` forks each worker with a pipe of its own and hands it one
-member at a time, so a worker that dies (killed by a signal, out of memory)
-leaves exactly one member without a result: that member is returned as
-:class:`WorkerDied` (the launcher records it as failed), a new worker takes
-its place and the other members run on. Workers are forked only while the
-calling process runs no thread besides the main one (:func:`can_fork`): a fork
-copies a lock held by another thread in its locked state. Each member runs as
-the joblib plugin's ``execute_job`` runs it, and a worker is killed when the
-sweep's process dies.
+Here a fork server (``multiprocessing``'s ``forkserver``) is started as the
+sweep starts (:func:`prestart`, from :func:`simulation.cli.main`) and imports
+those modules on the second core while the sweep's process composes and
+checks its members. Each worker is forked from it, ready, and receives the
+sweep's state once; only a member's number and overrides travel to it then,
+and its result (Hydra's ``JobReturn``) back.
+
+:func:`run_members` gives each worker a pipe of its own and one member at a
+time, so a worker that dies (killed by a signal, out of memory) leaves exactly
+one member without a result: that member is returned as :class:`WorkerDied`
+(the launcher records it as failed), a new worker takes its place and the
+other members run on. Each member runs as the joblib plugin's ``execute_job``
+runs it, and a worker kills itself when the sweep's process has ended.
 
 References:
     hydra-joblib-launcher 1.2, ``hydra_plugins.hydra_joblib_launcher._core``
     (``launch``, ``execute_job``), whose steps :func:`run_members` follows;
-    Python 3.11 ``multiprocessing`` (``get_context("fork")``, ``Pipe``,
-    ``connection.wait``); Linux ``prctl(2)`` (``PR_SET_PDEATHSIG``).
+    Python 3.11 ``multiprocessing`` (``forkserver``, ``set_forkserver_preload``,
+    ``Pipe``, ``connection.wait``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import multiprocessing
 import os
@@ -37,19 +39,25 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["WorkerDied", "can_fork", "run_members"]
+__all__ = ["PRELOAD", "WorkerDied", "available", "prestart", "run_members"]
 
-# The sweep's state, set in the parent just before the workers are forked, so that
-# every worker inherits it; None outside run_members. It lives here, not in the
-# launcher's module: Hydra's plugin scan executes hydra_plugins modules again,
-# which would reset it.
-_SWEEP: tuple[Any, Any, Any, dict[Any, Any]] | None = None
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+#: What the fork server imports before it forks a worker: what a member's run
+#: imports (Hydra, the configs, the model, its outputs, the plans' solver). Not
+#: ``simulation.cli``: a worker of ``python -m simulation.cli`` runs that module
+#: as its ``__mp_main__``, and runpy warns if it is imported already.
+PRELOAD: tuple[str, ...] = (
+    "simulation.config",
+    "hydra_plugins.hydra_joblib_launcher._core",
+    "simulation.model",
+    "simulation.outputs",
+    "pyarrow.parquet",
+    "scipy.optimize",
+)
 
 
 @dataclass(frozen=True)
@@ -63,17 +71,31 @@ class WorkerDied:
     reason: str
 
 
-def can_fork() -> bool:
-    """Whether members can run in workers forked from this process.
+def available() -> bool:
+    """Whether members can run in workers of a fork server (Linux only).
 
-    Linux only (macOS's system libraries are not fork-safe, and Windows cannot
-    fork), and only while this process runs no thread besides the main one.
+    macOS's system libraries are not safe to use in a forked child, and Windows
+    cannot fork.
     """
     return (
-        sys.platform.startswith("linux")
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
+        sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods()
     )
+
+
+def prestart() -> None:
+    """Start the fork server now: it imports :data:`PRELOAD` while the sweep starts.
+
+    The server is a fresh interpreter (so it starts safely whatever threads
+    this process runs), ends when this process does, and is reused by every
+    :func:`run_members` of the process. Without this call the first
+    :func:`run_members` starts it, and waits for its imports.
+    """
+    if not available():
+        return
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
 
 
 def run_members(
@@ -83,8 +105,9 @@ def run_members(
     config: Any,
     task_function: Any,
     singleton_state: dict[Any, Any],
+    execute: Callable[..., Any] | None = None,
 ) -> list[Any]:
-    """Run sweep members in ``n_workers`` forked workers, results in job order.
+    """Run sweep members in ``n_workers`` workers of the fork server, results in job order.
 
     Args:
         jobs: ``(job number, overrides)`` of each member.
@@ -94,22 +117,32 @@ def run_members(
         config: The sweep's config.
         task_function: The Hydra task to run.
         singleton_state: ``hydra.core.singleton.Singleton.get_state()`` of the sweep.
+        execute: Runs one member, ``execute(num, overrides, hydra_context,
+            config, task_function, singleton_state)``; default the joblib
+            plugin's ``execute_job``.
 
     Returns:
         Per member, in the order of ``jobs``: its ``JobReturn``, or
         :class:`WorkerDied` if its worker died before returning it.
     """
-    global _SWEEP
-    _SWEEP = (hydra_context, config, task_function, singleton_state)
-    context = multiprocessing.get_context("fork")
+    import cloudpickle  # the sweep's state holds classes and functions loky sends so too
+
+    prestart()
+    if execute is None:
+        from hydra_plugins.hydra_joblib_launcher._core import execute_job
+
+        execute = execute_job
+    state = cloudpickle.dumps((execute, hydra_context, config, task_function, singleton_state))
+    context = multiprocessing.get_context("forkserver")
     results: list[Any] = [None] * len(jobs)
     todo = deque(range(len(jobs)))
     running: dict[Connection, tuple[Any, int]] = {}  # pipe -> (worker, member index)
     idle: list[tuple[Connection, Any]] = []
+    alive, alive_w = context.Pipe(duplex=False)  # see _watch; alive_w is never written
     try:
         while todo or running:
             while todo and len(running) < max(1, n_workers):
-                conn, worker = idle.pop() if idle else _start(context)
+                conn, worker = idle.pop() if idle else _start(context, state, alive)
                 i = todo.popleft()
                 conn.send(jobs[i])
                 running[conn] = (worker, i)
@@ -127,7 +160,6 @@ def run_members(
                     idle.append((conn, worker))
         return results
     finally:
-        _SWEEP = None
         stopping = [*running.items(), *((c, (w, -1)) for c, w in idle)]
         early = bool(running)  # leaving early (Ctrl-C, an error): stop the members at once
         for conn, (worker, _) in stopping:
@@ -139,12 +171,14 @@ def run_members(
         for conn, (worker, _) in stopping:
             worker.join()
             conn.close()
+        alive.close()
+        alive_w.close()
 
 
-def _start(context: Any) -> tuple[Connection, Any]:
-    """Fork a worker serving members over a pipe of its own: (pipe, process)."""
+def _start(context: Any, state: bytes, alive: Connection) -> tuple[Connection, Any]:
+    """Start a worker serving members over a pipe of its own: (pipe, process)."""
     ours, theirs = context.Pipe()
-    worker = context.Process(target=_serve, args=(theirs, os.getpid()), daemon=True)
+    worker = context.Process(target=_serve, args=(theirs, state, alive), daemon=True)
     worker.start()
     theirs.close()  # the worker's end lives in the worker only: its death is our EOF
     return ours, worker
@@ -157,41 +191,31 @@ def _how_it_ended(exitcode: int | None) -> str:
     return f"its worker process exited with status {exitcode} before returning the result"
 
 
-def _serve(conn: Connection, parent_pid: int) -> None:
+def _serve(conn: Connection, state: bytes, alive: Connection) -> None:
     """In a worker: run the members sent over ``conn`` until it sends None."""
-    _die_with_parent(parent_pid)
+    threading.Thread(target=_watch, args=(alive,), name="parksim-watch", daemon=True).start()
+    execute, *sweep = pickle.loads(state)
     while (job := conn.recv()) is not None:
-        conn.send_bytes(_run_member(*job))
+        num, overrides = job
+        buf = io.BytesIO()
+        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(execute(num, list(overrides), *sweep))
+        conn.send_bytes(buf.getvalue())
     conn.close()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """In a new worker: be killed when the sweep's process dies (Linux).
+def _watch(alive: Connection) -> None:
+    """In a worker's thread: kill the worker when the sweep's process has ended.
 
-    Without it a worker whose parent was killed would wait for work forever.
-    The signal is SIGKILL: a member turns SIGTERM into an exception, and there
-    is nobody left to take its result.
+    The sweep's process holds the only writing end of ``alive`` and never
+    writes: reading it ends when that process does, killed or not. A worker is
+    the fork server's child, not the sweep's, and the fork server lives as long
+    as any worker does, so nothing else would stop a worker of a killed sweep.
+    SIGKILL, not SIGTERM: a member turns SIGTERM into an exception, and nobody
+    is left to take its result.
     """
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before the call
-        os._exit(1)
-
-
-def _run_member(num: int, overrides: Sequence[str]) -> bytes:
-    """In a worker: one member, as the joblib plugin's ``execute_job`` runs it.
-
-    Returns:
-        Its ``JobReturn``, pickled by :class:`_Pickler`.
-    """
-    from hydra_plugins.hydra_joblib_launcher._core import execute_job
-
-    assert _SWEEP is not None, "only in a worker forked by run_members"
-    hydra_context, config, task_function, singleton_state = _SWEEP
-    ret = execute_job(num, list(overrides), hydra_context, config, task_function, singleton_state)
-    buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(ret)
-    return buf.getvalue()
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv_bytes()
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 class _Pickler(pickle.Pickler):

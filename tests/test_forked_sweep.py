@@ -1,4 +1,4 @@
-"""Sweep members in forked workers (simulation.forked_sweep) and the launcher's choice of them."""
+"""Sweep members in fork-server workers (simulation.forked_sweep) and the choice of them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from simulation import forked_sweep
-
-_CORE = "hydra_plugins.hydra_joblib_launcher._core.execute_job"
 
 
 def _fake_execute_job():
@@ -35,22 +33,20 @@ def _fake_execute_job():
 
 
 def _run(jobs, n_workers=2):
-    return forked_sweep.run_members(jobs, n_workers, "ctx", "cfg", "task", {})
+    execute = _fake_execute_job()
+    return forked_sweep.run_members(jobs, n_workers, "ctx", "cfg", "task", {}, execute=execute)
 
 
-def test_members_run_in_forked_workers_results_in_job_order(monkeypatch):
-    monkeypatch.setattr(_CORE, _fake_execute_job())
+def test_members_run_in_forked_workers_results_in_job_order():
     jobs = [(10 + i, [f"seed={i}"]) for i in range(6)]
     got = _run(jobs)
     assert [(num, ov) for num, ov, _ in got] == jobs
     pids = {pid for *_, pid in got}
     assert os.getpid() not in pids
     assert 1 <= len(pids) <= 2  # two workers at most, reused across members
-    assert forked_sweep._SWEEP is None
 
 
-def test_a_member_whose_worker_dies_fails_alone(monkeypatch):
-    monkeypatch.setattr(_CORE, _fake_execute_job())
+def test_a_member_whose_worker_dies_fails_alone():
     jobs = [(0, ["seed=0"]), (1, ["die"]), (2, ["seed=2"]), (3, ["exit"]), (4, ["seed=4"])]
     jobs += [(5, ["seed=5"]), (6, ["seed=6"])]
     got = _run(jobs)
@@ -66,7 +62,7 @@ def test_a_member_whose_worker_dies_fails_alone(monkeypatch):
 def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
     from hydra_plugins.parksim_launchers import launchers
 
-    monkeypatch.setattr(forked_sweep, "can_fork", lambda: True)
+    monkeypatch.setattr(forked_sweep, "available", lambda: True)
     monkeypatch.setattr("joblib.cpu_count", lambda: 4)
     default = {"n_jobs": -1, "backend": None, "prefer": "processes", "require": None}
     default |= {"verbose": 0, "timeout": None, "pre_dispatch": "2*n_jobs"}
@@ -82,24 +78,18 @@ def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
     assert workers(default | {"backend": "loky"}, 8) == 0  # any joblib setting: joblib runs
     assert workers(default | {"timeout": 60.0}, 8) == 0
     assert workers(default | {"batch_size": 2}, 8) == 0
-    monkeypatch.setattr(forked_sweep, "can_fork", lambda: False)
+    monkeypatch.setattr(forked_sweep, "available", lambda: False)
     assert workers(default, 8) == 0
 
 
-def test_can_fork_needs_a_single_thread():
-    import threading
+def test_a_sweep_starts_the_fork_server_unless_another_launcher_or_one_job():
+    from simulation.cli import _forks_workers
 
-    if not sys.platform.startswith("linux"):
-        assert not forked_sweep.can_fork()
-        return
-    stop = threading.Event()
-    extra = threading.Thread(target=stop.wait)
-    extra.start()
-    try:
-        assert not forked_sweep.can_fork()
-    finally:
-        stop.set()
-        extra.join()
+    assert _forks_workers(["seed=1,2", "phase=mature"])
+    assert _forks_workers(["hydra/launcher=joblib_bounded", "hydra.launcher.n_jobs=2"])
+    assert not _forks_workers(["seed=1,2", "hydra/launcher=submitit_slurm"])
+    assert not _forks_workers(["seed=1,2", "hydra/launcher=basic"])
+    assert not _forks_workers(["seed=1,2", "hydra.launcher.n_jobs=1"])
 
 
 def _sweep(tmp_path: Path, name: str, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
@@ -160,15 +150,13 @@ def test_a_member_whose_worker_died_is_recorded_as_failed(tmp_path, monkeypatch)
 
 _ORPHAN = """
 import os, sys, time
-import hydra_plugins.hydra_joblib_launcher._core as core
 from simulation import forked_sweep
 
 def execute_job(num, overrides, *state):
     print(os.getpid(), flush=True)
     time.sleep(120)
 
-core.execute_job = execute_job
-forked_sweep.run_members([(0, []), (1, []), (2, [])], 2, None, None, None, {})
+forked_sweep.run_members([(0, []), (1, []), (2, [])], 2, None, None, None, {}, execute_job)
 """
 
 

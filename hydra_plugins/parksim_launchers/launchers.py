@@ -18,9 +18,10 @@ worker and group choice (:func:`compose_sweep_member`, by
 :mod:`simulation.hydra_compose`), instead of from scratch (about 0.3 s a member
 here); the result is the config Hydra's own ``load_sweep_config`` composes.
 On Linux, with every joblib setting but ``n_jobs`` at the plugin's default, it
-runs the members in workers forked from the sweep's process
-(:mod:`simulation.forked_sweep`) instead of loky's fresh interpreters, which
-import everything again and receive the sweep's state with every member; any
+runs the members in workers forked by a fork server that has imported the model
+while the sweep started (:mod:`simulation.forked_sweep`) instead of loky's fresh
+interpreters, which import everything after it and receive the sweep's state
+with every member; any
 other joblib setting (``hydra.launcher.backend=loky``, say) runs them by
 ``joblib.Parallel`` as the plugin does. A member whose forked worker dies
 (killed, out of memory) is recorded as ``failed_job_<num>.json``, as a
@@ -233,7 +234,7 @@ class JoblibLauncher(_PluginJoblibLauncher):
     def _launch_forked(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int, n_workers: int
     ) -> Sequence[JobReturn]:
-        """The plugin's ``launch``, with the members in workers forked from this process."""
+        """The plugin's ``launch``, with the members in workers of a fork server."""
         from hydra.core.utils import configure_log, setup_globals
 
         from simulation import forked_sweep
@@ -278,7 +279,7 @@ def _fork_workers(settings: Any, n_members: int) -> int:
     """Forked workers for a joblib sweep, or 0 to run it as the plugin does.
 
     Members run in forked workers (:mod:`simulation.forked_sweep`) when the
-    process can fork (:func:`simulation.forked_sweep.can_fork`), more than one
+    platform has them (:func:`simulation.forked_sweep.available`), more than one
     worker would run, and every joblib setting but ``n_jobs`` is the plugin's
     default: ``backend``, ``prefer``, ``timeout``, ``batch_size`` and the rest
     are ``joblib.Parallel``'s, so setting any of them (``backend=loky``, say)
@@ -308,7 +309,7 @@ def _fork_workers(settings: Any, n_members: int) -> int:
         return 0  # joblib's own message for a bad n_jobs
     n_workers = n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
     n_workers = min(n_workers, n_members)
-    return n_workers if n_workers > 1 and forked_sweep.can_fork() else 0
+    return n_workers if n_workers > 1 and forked_sweep.available() else 0
 
 
 def _record_failed(
