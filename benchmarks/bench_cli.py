@@ -228,7 +228,7 @@ def _sweep_wall_s(n_jobs: int, phase: str, days: int, *extra: str) -> float:
 def sweep(args: argparse.Namespace) -> None:
     """8 one-year default-park runs (seeds 0–7) through ``parksim -m``: 1 worker vs 2.
 
-    Two workers as a user gets them (forked from the sweep's process on Linux,
+    Two workers as a user gets them (a fork server's on Linux,
     :mod:`simulation.forked_sweep`) and, for comparison, in loky's fresh
     interpreters (``hydra.launcher.backend=loky``: the joblib plugin's own path).
     """

@@ -63,7 +63,7 @@ def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
     from hydra_plugins.parksim_launchers import launchers
 
     monkeypatch.setattr(forked_sweep, "available", lambda: True)
-    monkeypatch.setattr("joblib.cpu_count", lambda: 4)
+    monkeypatch.setattr("joblib._parallel_backends.cpu_count", lambda: 4)  # effective_n_jobs
     default = {"n_jobs": -1, "backend": None, "prefer": "processes", "require": None}
     default |= {"verbose": 0, "timeout": None, "pre_dispatch": "2*n_jobs"}
     default |= {"batch_size": "auto", "temp_folder": None, "max_nbytes": None, "mmap_mode": "r"}

@@ -21,9 +21,8 @@ On Linux, with every joblib setting but ``n_jobs`` at the plugin's default, it
 runs the members in workers forked by a fork server that has imported the model
 while the sweep started (:mod:`simulation.forked_sweep`) instead of loky's fresh
 interpreters, which import everything after it and receive the sweep's state
-with every member; any
-other joblib setting (``hydra.launcher.backend=loky``, say) runs them by
-``joblib.Parallel`` as the plugin does. A member whose forked worker dies
+with every member; any other joblib setting (``hydra.launcher.backend=loky``,
+say) runs them by ``joblib.Parallel`` as the plugin does. A member whose forked worker dies
 (killed, out of memory) is recorded as ``failed_job_<num>.json``, as a
 submitit job the scheduler failed, and the others run on.
 
@@ -284,7 +283,8 @@ def _fork_workers(settings: Any, n_members: int) -> int:
     default: ``backend``, ``prefer``, ``timeout``, ``batch_size`` and the rest
     are ``joblib.Parallel``'s, so setting any of them (``backend=loky``, say)
     runs the sweep by ``joblib.Parallel`` with that setting, as the plugin does.
-    ``n_jobs`` counts as joblib counts it: ``-1`` every CPU, ``-2`` all but one.
+    ``n_jobs`` counts as joblib counts it (``joblib.effective_n_jobs``): ``-1``
+    every CPU, ``-2`` all but one.
 
     Args:
         settings: The launcher's joblib settings (``hydra.launcher`` without
@@ -294,7 +294,7 @@ def _fork_workers(settings: Any, n_members: int) -> int:
     Returns:
         The number of workers to fork (at most ``n_members``), or 0.
     """
-    from joblib import cpu_count
+    from joblib import effective_n_jobs
 
     from simulation import forked_sweep
 
@@ -304,11 +304,10 @@ def _fork_workers(settings: Any, n_members: int) -> int:
     given = dict(settings)
     if any(given.get(k, v) != v for k, v in defaults.items()):
         return 0
-    n_jobs = given.get("n_jobs", -1)
-    if not isinstance(n_jobs, int) or n_jobs == 0:
-        return 0  # joblib's own message for a bad n_jobs
-    n_workers = n_jobs if n_jobs > 0 else max(1, cpu_count() + 1 + n_jobs)
-    n_workers = min(n_workers, n_members)
+    try:
+        n_workers = min(effective_n_jobs(given.get("n_jobs", -1)), n_members)
+    except (TypeError, ValueError):
+        return 0  # joblib.Parallel gives its own message for a bad n_jobs
     return n_workers if n_workers > 1 and forked_sweep.available() else 0
 
 
