@@ -223,3 +223,144 @@ class FixedLp:
             x=np.asarray(sol.col_value, dtype=np.float64),
             row_dual=np.asarray(sol.row_dual, dtype=np.float64),
         )
+
+
+def csc_from_triplets(
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    values: NDArray[np.float64],
+    shape: tuple[int, int],
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """A sparse matrix's column-wise arrays from (row, column, value) triplets.
+
+    The same arrays as ``scipy.sparse.csc_array(scipy.sparse.csr_array((values, (rows,
+    cols)), shape))`` (explicit zeros kept, row indices ascending within each column),
+    without importing scipy (about 0.4 s a process). Duplicate entries are summed in
+    the order given, which may round differently from scipy's sum.
+
+    Args:
+        rows: Row index of each entry.
+        cols: Column index of each entry.
+        values: Entry values (dimensionless: the caller's units).
+        shape: (num_rows, num_cols).
+
+    Returns:
+        ``(start, index, value)``: column starts (num_cols + 1,), row indices and values.
+    """
+    n_rows, n_cols = shape
+    key = np.asarray(cols, dtype=np.int64) * n_rows + np.asarray(rows, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    vals = np.asarray(values, dtype=np.float64)[order]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    if not first.all():  # duplicates: summed in the order given, as scipy does
+        vals = np.add.reduceat(vals, np.flatnonzero(first))
+        key = key[first]
+    col_of = key // n_rows
+    start = np.zeros(n_cols + 1, dtype=np.int32)
+    np.cumsum(np.bincount(col_of, minlength=n_cols), out=start[1:])
+    return start, (key - col_of * n_rows).astype(np.int32), vals
+
+
+@dataclass(frozen=True, eq=False)
+class MipResult:
+    """What HiGHS returns for one MILP or LP (dimensionless: the model's own units).
+
+    Attributes:
+        optimal: HiGHS reports the model optimal (for a MILP: within its gap).
+        x: Column values, or None if HiGHS has no feasible solution to report.
+        objective: The objective at ``x`` (NaN without ``x``).
+        dual_bound: A MILP's dual bound (−inf if HiGHS reports none; the objective
+            for an optimal LP).
+        gap: A MILP's relative gap as HiGHS reports it (NaN for an LP).
+    """
+
+    optimal: bool
+    x: NDArray[np.float64] | None
+    objective: float
+    dual_bound: float
+    gap: float
+
+
+def solve_mip(
+    cost: NDArray[np.float64],
+    matrix: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]],
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+    integer: NDArray[np.bool_] | None,
+    *,
+    time_limit_s: float,
+    mip_rel_gap: float | None = None,
+) -> MipResult:
+    """Solve min c·x s.t. row bounds on A·x, column bounds, ``integer`` columns integral.
+
+    One new, silent HiGHS solver per call, with the options ``scipy.optimize.milp``
+    passes (time limit, relative gap; HiGHS's defaults otherwise), and what ``milp``
+    reports: a MILP stopped by a limit returns its incumbent if it has one; an LP
+    returns ``x`` only at its optimum.
+
+    Args:
+        cost: Column costs (num_cols,).
+        matrix: ``(start, index, value)`` of A column-wise (:func:`csc_from_triplets`).
+        row_lower: Row lower bounds (num_rows,), may be -inf.
+        row_upper: Row upper bounds (num_rows,), may be +inf.
+        col_lower: Column lower bounds (num_cols,).
+        col_upper: Column upper bounds (num_cols,), may be +inf.
+        integer: Which columns are integral; None or none for an LP.
+        time_limit_s: HiGHS time limit, s (> 0).
+        mip_rel_gap: HiGHS relative MIP gap (dimensionless); None keeps HiGHS's.
+
+    Returns:
+        The solver's status, solution, objective, dual bound and gap.
+
+    Raises:
+        ValueError: If HiGHS rejects an option or the model.
+    """
+    start, index, value = matrix
+    n_cols, n_rows = int(np.shape(cost)[0]), int(np.shape(row_lower)[0])
+    is_mip = integer is not None and bool(np.any(integer))
+    h = _Highs()
+    options: dict[str, bool | float] = {"output_flag": False, "log_to_console": False}
+    options["time_limit"] = float(time_limit_s)
+    if mip_rel_gap is not None:
+        options["mip_rel_gap"] = float(mip_rel_gap)
+    for name, val in options.items():
+        FixedLp._check(h.setOptionValue(name, val), f"option {name}={val!r}")
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.ascontiguousarray(cost, dtype=np.float64)
+    lp.col_lower_ = _finite_or_highs_inf(col_lower)
+    lp.col_upper_ = _finite_or_highs_inf(col_upper)
+    lp.row_lower_ = _finite_or_highs_inf(row_lower)
+    lp.row_upper_ = _finite_or_highs_inf(row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_rows
+    lp.a_matrix_.start_ = np.ascontiguousarray(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.ascontiguousarray(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ascontiguousarray(value, dtype=np.float64)
+    if is_mip:
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(i)] for i in np.asarray(integer, dtype=bool)]
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        raise ValueError("HiGHS passModel rejected the model")
+    run_status = h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    ms = highspy.HighsModelStatus
+    limits = (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit)
+    has_x = run_status != highspy.HighsStatus.kError and (
+        status == ms.kOptimal
+        or (is_mip and status in limits and info.objective_function_value != highspy.kHighsInf)
+    )
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_x else None
+    objective = float(info.objective_function_value) if has_x else np.nan
+    if is_mip:
+        dual_bound, gap = float(info.mip_dual_bound), float(info.mip_gap)
+    else:
+        dual_bound, gap = (objective if status == ms.kOptimal else -np.inf), np.nan
+    return MipResult(status == ms.kOptimal, x, objective, dual_bound, gap)

@@ -1,5 +1,10 @@
 """The block MILP of the orderly scheduler on HiGHS (objective in CNY, cover in kW).
 
+The LP relaxation is solved through ``highspy`` (:func:`markets._highs.solve_mip`,
+the options ``scipy.optimize.milp`` passes), so a run whose weeks the greedy passes
+certify never imports ``scipy.optimize`` and ``scipy.sparse`` (about 0.4 s a process);
+the MILP itself stays on ``scipy.optimize.milp`` (:func:`_run_milp` says why).
+
 References:
     Huangfu, Q. & Hall, J. A. J. (2018) Parallelizing the dual revised simplex method.
     Math. Prog. Comp. 10, 119-142 (HiGHS).
@@ -11,24 +16,42 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from markets._highs import MipResult, csc_from_triplets, solve_mip
 from markets.orderly.problem import _Problem
 
-if TYPE_CHECKING:  # scipy is imported by the first solve: runs that never solve skip it
-    from scipy.optimize import Bounds, LinearConstraint, OptimizeResult
+
+@dataclass(frozen=True, eq=False)
+class _Model:
+    """The block MILP's arrays (objective in CNY; rows in kW, calls, h or shares).
+
+    Attributes:
+        cost: Column costs.
+        matrix: The constraint matrix column-wise (start, row index, value).
+        row_lower: Row lower bounds.
+        row_upper: Row upper bounds.
+        col_lower: Column lower bounds.
+        col_upper: Column upper bounds.
+        integer: Which columns are binary block selections.
+        xs: The columns of the selections ``x``.
+    """
+
+    cost: NDArray[np.float64]
+    matrix: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]
+    row_lower: NDArray[np.float64]
+    row_upper: NDArray[np.float64]
+    col_lower: NDArray[np.float64]
+    col_upper: NDArray[np.float64]
+    integer: NDArray[np.bool_]
+    xs: slice
 
 
-def _build_model(
-    p: _Problem,
-) -> tuple[NDArray[np.float64], LinearConstraint, Bounds, NDArray[np.int64], slice]:
+def _build_model(p: _Problem) -> _Model:
     """Objective, constraints, bounds and integrality of the block MILP."""
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint
-
     b = p.blocks
     n_e, n_b = p.blk_cost.shape
     nf = np.flatnonzero(~b.first)
@@ -119,20 +142,18 @@ def _build_model(
             hi.append(-p.prior_share[p.elig][rows_r])
             r0 += nr
 
-    a_mat = sparse.csr_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(r0, n_var),
+    matrix = csc_from_triplets(
+        np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), (r0, n_var)
     )
-    cons = LinearConstraint(a_mat, np.concatenate(lo), np.concatenate(hi))
     lb = np.zeros(n_var)
     ub = np.ones(n_var)
     ub[ix] = p.ub
     lb[iz] = p.z_min if p.lam > 0 else 0.0
     ub[iz] = np.inf if p.lam > 0 else 0.0
     ub[i_s] = p.deficit_kw[def_idx]
-    integrality = np.zeros(n_var, dtype=np.int64)
-    integrality[ix] = 1
-    return c, cons, Bounds(lb, ub), integrality, slice(0, n_x)
+    integer = np.zeros(n_var, dtype=bool)
+    integer[ix] = True
+    return _Model(c, matrix, np.concatenate(lo), np.concatenate(hi), lb, ub, integer, slice(0, n_x))
 
 
 @contextlib.contextmanager
@@ -161,30 +182,86 @@ def _solver_stdout_silenced() -> Iterator[None]:
 
 
 def _run_milp(
-    p: _Problem, *, integer: bool, options: dict[str, float]
-) -> tuple[OptimizeResult, NDArray[np.int64], slice]:
-    """Solve the block model on HiGHS (``scipy.optimize.milp``), its prints silenced.
+    p: _Problem, *, integer: bool, time_limit_s: float, mip_rel_gap: float | None = None
+) -> tuple[MipResult, _Model]:
+    """Solve the block model on HiGHS, its prints silenced.
+
+    The LP relaxation (solved for every uncertified week's bound) goes to ``highspy``
+    directly (:func:`markets._highs.solve_mip`). The MILP goes through
+    ``scipy.optimize.milp``: scipy's HiGHS (1.12 in scipy 1.17) and highspy's (1.16)
+    stop at different incumbents within the same gap, so the MILP stays on the solver
+    the published figures were made with; only a week that needs the MILP pays
+    scipy's import.
 
     Args:
         p: The prepared problem.
         integer: Keep the block selections binary (else the LP relaxation).
-        options: HiGHS options for ``milp`` (``time_limit`` in s, ``mip_rel_gap``).
+        time_limit_s: HiGHS time limit, s.
+        mip_rel_gap: HiGHS relative MIP gap (dimensionless), for the MILP.
 
     Returns:
-        ``milp``'s result, the model's integrality and the columns of ``x``.
+        HiGHS's result and the model.
     """
-    from scipy.optimize import milp
-
-    c, cons, bounds, integrality, xs = _build_model(p)
+    m = _build_model(p)
     with _solver_stdout_silenced():
-        res = milp(
-            c,
-            constraints=cons,
-            bounds=bounds,
-            integrality=integrality if integer else np.zeros_like(integrality),
-            options={**options, "disp": False},
+        if integer:
+            return _scipy_milp(m, time_limit_s, mip_rel_gap), m
+        res = solve_mip(
+            m.cost,
+            m.matrix,
+            m.row_lower,
+            m.row_upper,
+            m.col_lower,
+            m.col_upper,
+            None,
+            time_limit_s=time_limit_s,
         )
-    return res, integrality, xs
+    return res, m
+
+
+def _scipy_milp(m: _Model, time_limit_s: float, mip_rel_gap: float | None) -> MipResult:
+    """The block MILP on ``scipy.optimize.milp`` (HiGHS), as :class:`MipResult`.
+
+    Args:
+        m: The model.
+        time_limit_s: HiGHS time limit, s.
+        mip_rel_gap: HiGHS relative MIP gap (dimensionless); None keeps HiGHS's.
+
+    Returns:
+        ``milp``'s status, solution, objective, dual bound (the objective when no
+        column is integral: ``milp`` then solves an LP) and gap.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csc_array
+
+    start, index, value = m.matrix
+    a = csc_array((value, index, start), shape=(m.row_lower.size, m.cost.size))
+    options: dict[str, float | bool] = {"time_limit": time_limit_s, "disp": False}
+    if mip_rel_gap is not None:
+        options["mip_rel_gap"] = mip_rel_gap
+    res = milp(
+        m.cost,
+        constraints=LinearConstraint(a, m.row_lower, m.row_upper),
+        bounds=Bounds(m.col_lower, m.col_upper),
+        integrality=m.integer.astype(np.int64),
+        options=options,
+    )
+    optimal = res.status == 0
+    has_x = res.x is not None
+    objective = float(res.fun) if has_x and res.fun is not None else np.nan
+    bound = getattr(res, "mip_dual_bound", None)
+    if bound is None:
+        dual_bound = objective if optimal and not m.integer.any() else -np.inf
+    else:
+        dual_bound = float(bound)
+    gap = getattr(res, "mip_gap", None)
+    return MipResult(
+        optimal,
+        np.asarray(res.x, dtype=np.float64) if has_x else None,
+        objective,
+        dual_bound,
+        float(gap) if gap is not None else np.nan,
+    )
 
 
 def _solve_milp(
@@ -195,22 +272,16 @@ def _solve_milp(
     Returns the selection (None without incumbent), the dual bound, the status and
     HiGHS's own relative gap (NaN if it reports none).
     """
-    options = {"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap}
-    res, integrality, xs = _run_milp(p, integer=True, options=options)
+    res, m = _run_milp(p, integer=True, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     n_e, n_b = p.blk_cost.shape
-    bound = getattr(res, "mip_dual_bound", None)
-    bound = float(bound) if bound is not None and np.isfinite(bound) else -np.inf
-    if res.status == 0 and not integrality.any():  # nobody eligible: an LP, solved exactly
-        bound = float(res.fun)
-    gap = getattr(res, "mip_gap", None)
-    solver_gap = float(gap) if gap is not None else np.nan
+    bound = res.dual_bound if np.isfinite(res.dual_bound) else -np.inf
+    solver_gap = res.gap
     if res.x is None:
         return None, bound, "time_limit", solver_gap
-    x = np.asarray(res.x)[xs].reshape(n_e, n_b) > 0.5
-    if res.status == 0:
+    x = res.x[m.xs].reshape(n_e, n_b) > 0.5
+    status = "time_limit"
+    if res.optimal:
         status = "optimal" if not solver_gap > 1e-6 else "gap_limit"
-    else:
-        status = "time_limit"
     return x, bound, status, solver_gap
 
 
@@ -219,8 +290,8 @@ def _lp_relaxation(p: _Problem, time_limit_s: float) -> tuple[float, NDArray[np.
 
     Returns ``(-inf, None)`` if HiGHS does not solve the LP to optimality.
     """
-    res, _, xs = _run_milp(p, integer=False, options={"time_limit": time_limit_s})
+    res, m = _run_milp(p, integer=False, time_limit_s=time_limit_s)
     n_e, n_b = p.blk_cost.shape
-    if res.status != 0 or res.fun is None or res.x is None:
+    if not res.optimal or res.x is None:
         return -np.inf, None
-    return float(res.fun), np.asarray(res.x)[xs].reshape(n_e, n_b)
+    return res.objective, res.x[m.xs].reshape(n_e, n_b)
