@@ -75,9 +75,10 @@ def test_mesa_imported_first_is_left_alone():
     assert out == {"same": True, "getattr": False}
 
 
-def test_scipy_is_imported_by_the_first_solve_only():
+def test_scipy_is_imported_by_the_first_milp_only():
     # The greedy plan of a 10,000-user park solves nothing (above the MILP threshold
-    # and the LP bound's size: the Lagrangian bound); the default park's plan solves.
+    # and the LP bound's size: the Lagrangian bound); the default park's first week is
+    # certified by its LP bound, solved on highspy; only a MILP imports scipy.optimize.
     out = _fresh(
         """
         import json, sys
@@ -85,7 +86,7 @@ def test_scipy_is_imported_by_the_first_solve_only():
         from simulation.model import ParkModel
         from simulation.run import compose_config
         seen = []
-        for extra in (["park=large", "park.n_users=10000"], []):
+        for extra in (["park=large", "park.n_users=10000"], [], ["orderly.method=milp"]):
             cfg = compose_config(["phase=orderly", "days=7", "progress=false", *extra])
             validate(cfg)
             model = ParkModel(cfg)
@@ -94,4 +95,4 @@ def test_scipy_is_imported_by_the_first_solve_only():
         print(json.dumps(seen))
         """
     )
-    assert out == [[7, False], [7, True]]
+    assert out == [[7, False], [7, False], [7, True]]
