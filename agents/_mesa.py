@@ -8,12 +8,12 @@ costs every run 0.3-0.5 s of start-up on a 2-core machine (measured with
 ``python -X importtime``).
 
 :func:`install` puts mesa's package into ``sys.modules`` before its
-``__init__`` has run. The three classes are imported from their own modules
-(``mesa.agent``, ``mesa.model``, ``mesa.datacollection``) when first read. Any
-other attribute (``mesa.space``, ``mesa.__version__``, ``from mesa import
-batch_run``) runs mesa's own ``__init__`` on the same module object first, so
-code that uses the rest of mesa sees the package it expects. If mesa is
-already imported, :func:`install` leaves it alone.
+``__init__`` has run (:func:`agents._deferred.defer_init`). The three classes are
+imported from their own modules (``mesa.agent``, ``mesa.model``,
+``mesa.datacollection``) when first read. Any other attribute (``mesa.space``,
+``mesa.__version__``, ``from mesa import batch_run``) runs mesa's own ``__init__``
+on the same module object first, so code that uses the rest of mesa sees the
+package it expects. If mesa is already imported, :func:`install` leaves it alone.
 
 ``agents/__init__.py`` calls :func:`install`, and ``simulation/__init__.py``
 imports :mod:`agents`, so every parksim module's ``import mesa`` gets this
@@ -22,12 +22,9 @@ package.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
-import threading
 from types import ModuleType
-from typing import Any
+
+from agents._deferred import defer_init
 
 __all__ = ["CORE", "install"]
 
@@ -45,32 +42,4 @@ def install() -> ModuleType:
     Returns:
         The ``mesa`` module (the one already imported, if any).
     """
-    if "mesa" in sys.modules:
-        return sys.modules["mesa"]
-    spec = importlib.util.find_spec("mesa")
-    if spec is None or spec.loader is None:  # not installed: let ``import mesa`` say so
-        raise ModuleNotFoundError("No module named 'mesa'", name="mesa")
-    loader = spec.loader
-    package = importlib.util.module_from_spec(spec)
-    lock = threading.RLock()
-
-    def complete() -> None:
-        """Run mesa's own ``__init__`` on the package (once)."""
-        with lock:
-            if package.__dict__.get("__getattr__") is not deferred:
-                return
-            del package.__dict__["__getattr__"]
-            loader.exec_module(package)
-
-    def deferred(name: str) -> Any:
-        """A missing attribute of the package: one of :data:`CORE`, or the whole package."""
-        if name in CORE:
-            value = getattr(importlib.import_module(CORE[name]), name)
-            setattr(package, name, value)
-            return value
-        complete()
-        return getattr(package, name)
-
-    package.__getattr__ = deferred  # type: ignore[method-assign]
-    sys.modules["mesa"] = package
-    return package
+    return defer_init("mesa", CORE)

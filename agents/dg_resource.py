@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from agents._deferred import defer_init
 from markets.dg import scale_profile
 
 __all__ = [
@@ -127,6 +128,9 @@ def pv_profile_kw_per_kwp(
             [0, 90], a non-positive number of intervals or a malformed
             ``clearness``.
     """
+    # pvlib's package __init__ imports every subpackage (about 0.4 s more than the
+    # three modules used here): deferred as mesa's is (agents/_deferred.py)
+    defer_init("pvlib", submodules=True)
     from pvlib.irradiance import get_total_irradiance
     from pvlib.location import Location
 

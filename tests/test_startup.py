@@ -96,3 +96,28 @@ def test_scipy_is_imported_by_the_first_milp_only():
         """
     )
     assert out == [[7, False], [7, False], [7, True]]
+
+
+def test_the_pv_profile_imports_pvlibs_modules_it_uses_only():
+    # pvlib's __init__ imports every subpackage (spectrum pulls in scipy.integrate);
+    # the profile needs location, irradiance and what they import. Reading any other
+    # attribute runs pvlib's own __init__, and the profile is the same either way.
+    code = """
+        import hashlib, json, sys
+        {first}
+        from agents.dg_resource import pv_profile_kw_per_kwp
+        x = pv_profile_kw_per_kwp()
+        before = {{m: m in sys.modules for m in ("pvlib.spectrum", "pvlib.location", "h5py")}}
+        import pvlib
+        import importlib.metadata
+        after = [pvlib.__version__ == importlib.metadata.version("pvlib"),
+                 "pvlib.spectrum" in sys.modules, pvlib.location.Location.__module__]
+        print(json.dumps({{"sha": hashlib.sha1(x.tobytes()).hexdigest(),
+                          "before": before, "after": after}}))
+    """
+    deferred = _fresh(code.format(first=""))
+    full = _fresh(code.format(first="import pvlib"))
+    assert deferred["before"] == {"pvlib.spectrum": False, "pvlib.location": True, "h5py": True}
+    assert deferred["after"] == [True, True, "pvlib.location"]
+    assert full["before"]["pvlib.spectrum"] is True
+    assert deferred["sha"] == full["sha"]
