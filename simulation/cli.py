@@ -15,11 +15,17 @@ the command exits with status 1. SIGTERM ends a run like Ctrl-C does
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # ``python -m simulation.cli -m ...``: before the imports below
+    from simulation.sweep_start import prestart_for
+
+    prestart_for(sys.argv[1:])
+
 import contextlib
 import json
 import logging
 import pickle
-import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -36,6 +42,7 @@ from omegaconf.errors import OmegaConfBaseException
 from simulation.config import ConfigError, register_configs, validate
 from simulation.io import sigterm_as_exit, write_atomic
 from simulation.run import CONF_DIR, check_experiments, format_kpis, run_simulation
+from simulation.sweep_start import forks_workers
 
 __all__ = [
     "SweepSummary",
@@ -398,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(EXIT_CONFIG)
         _state.update(expected=1, failed=0)
     elif not informational:
-        if ns.multirun and _forks_workers(ns.overrides):
+        if ns.multirun and forks_workers(ns.overrides):
             from simulation import forked_sweep
 
             forked_sweep.prestart()  # imports the model on the other core meanwhile
@@ -428,22 +435,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.argv = saved
     if _state["failed"]:
         sys.exit(EXIT_FAILED)
-
-
-def _forks_workers(overrides: Sequence[str]) -> bool:
-    """Whether a sweep with these overrides may run its members in forked workers.
-
-    Not with another launcher than joblib chosen, nor with ``n_jobs=1`` (members
-    run in this process then); the joblib launcher decides the rest
-    (``hydra_plugins.parksim_launchers.launchers``).
-    """
-    for text in overrides:
-        key, _, value = text.lstrip("+~").partition("=")
-        if key == "hydra/launcher" and value not in ("joblib", "joblib_bounded"):
-            return False
-        if key == "hydra.launcher.n_jobs" and value.strip() == "1":
-            return False
-    return True
 
 
 def console() -> None:

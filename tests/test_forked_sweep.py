@@ -13,6 +13,8 @@ import pytest
 
 from simulation import forked_sweep
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _fake_execute_job():
     """A stand-in for the plugin's execute_job: returns (num, overrides, pid), or dies.
@@ -83,13 +85,53 @@ def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
 
 
 def test_a_sweep_starts_the_fork_server_unless_another_launcher_or_one_job():
-    from simulation.cli import _forks_workers
+    from simulation.sweep_start import forks_workers as _forks_workers
 
     assert _forks_workers(["seed=1,2", "phase=mature"])
     assert _forks_workers(["hydra/launcher=joblib_bounded", "hydra.launcher.n_jobs=2"])
     assert not _forks_workers(["seed=1,2", "hydra/launcher=submitit_slurm"])
     assert not _forks_workers(["seed=1,2", "hydra/launcher=basic"])
     assert not _forks_workers(["seed=1,2", "hydra.launcher.n_jobs=1"])
+
+
+def test_the_command_line_of_a_forking_sweep_is_read_without_hydra():
+    from simulation.sweep_start import is_forking_sweep
+
+    assert is_forking_sweep(["-m", "seed=1,2"])
+    assert is_forking_sweep(["phase=mature", "--multirun", "hydra.launcher.n_jobs=2"])
+    assert not is_forking_sweep(["seed=1"])  # a single run
+    assert not is_forking_sweep(["-m", "--cfg", "job"])  # prints the config
+    assert not is_forking_sweep(["-m", "--info=all"])
+    assert not is_forking_sweep(["-m", "hydra.launcher.n_jobs=1"])
+    assert not is_forking_sweep(["-m", "hydra/launcher=submitit_slurm"])
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "runpy.run_module('simulation.cli', run_name='__main__')",  # python -m simulation.cli
+        "__import__('simulation.sweep_start').sweep_start.console()",  # the parksim script
+    ],
+)
+def test_a_sweep_starts_the_fork_server_before_importing_hydra(entry: str) -> None:
+    # The server imports what a member needs on the other core while the command
+    # imports Hydra and checks the members: it is started first.
+    code = (
+        "import json, runpy, sys\n"
+        "import simulation.forked_sweep as fs\n"
+        "seen = []\n"
+        "def prestart():\n"
+        "    seen.append('hydra' in sys.modules)\n"
+        "    print(json.dumps(seen)); sys.stdout.flush()\n"
+        "    raise SystemExit(0)\n"
+        "fs.prestart = prestart\n"
+        "sys.argv = ['parksim', '-m', 'seed=0,1', 'days=1']\n"
+        f"{entry}\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["[false]"]
 
 
 def _sweep(tmp_path: Path, name: str, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
