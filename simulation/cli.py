@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__":  # ``python -m simulation.cli -m ...``: before the imports below
-    from simulation.sweep_start import prestart_for
+    from simulation.forked_sweep import prestart_for
 
     prestart_for(sys.argv[1:])
 
@@ -40,9 +40,9 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from simulation.config import ConfigError, register_configs, validate
+from simulation.forked_sweep import forks_workers
 from simulation.io import sigterm_as_exit, write_atomic
 from simulation.run import CONF_DIR, check_experiments, format_kpis, run_simulation
-from simulation.sweep_start import forks_workers
 
 __all__ = [
     "SweepSummary",

@@ -8,9 +8,16 @@ singletons) pickled with every member. A serial sweep pays those imports once;
 two loky workers pay them again, each, after the sweep's own start.
 
 Here a fork server (``multiprocessing``'s ``forkserver``) is started as the
-sweep starts (:func:`prestart`, from :func:`simulation.sweep_start.prestart_for`
-before the command's own imports) and imports those modules on the second core
-while the sweep's process imports Hydra and composes and checks its members.
+sweep starts and imports those modules on the second core while the sweep's
+process imports Hydra and composes and checks its members. The command's own
+imports (Hydra, the config schemas, the run module) take about 0.8 s, and no
+member starts before the server is ready, so the ``parksim`` script
+(:mod:`simulation.console`) and ``python -m simulation.cli`` call
+:func:`prestart_for` first, with only the standard library imported; it reads
+the command line for what it needs (the ``-m``/``--multirun`` flag, no
+informational flag, the overrides), and :func:`simulation.cli.main` calls
+:func:`prestart` again after Hydra's parser has read it (starting the server is
+idempotent; a server nobody uses ends with the command's process).
 Each worker is forked from it, ready, and receives the sweep's state once; only
 a member's number and overrides travel to it then, and its result (Hydra's
 ``JobReturn``) back.
@@ -45,7 +52,16 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-__all__ = ["PRELOAD", "WorkerDied", "available", "prestart", "run_members"]
+__all__ = [
+    "PRELOAD",
+    "WorkerDied",
+    "available",
+    "forks_workers",
+    "is_forking_sweep",
+    "prestart",
+    "prestart_for",
+    "run_members",
+]
 
 #: What the fork server imports before it forks a worker: what every member's run
 #: imports (Hydra, the configs, the model, its outputs). Not ``scipy.optimize``
@@ -98,6 +114,64 @@ def prestart() -> None:
 
     forkserver.set_forkserver_preload(list(PRELOAD))
     forkserver.ensure_running()
+
+
+_MULTIRUN = frozenset({"-m", "--multirun"})
+#: Flags with which the command runs nothing (help, the config, shell completion).
+_INFORMATIONAL = frozenset(
+    {
+        "-h",
+        "--help",
+        "--hydra-help",
+        "--version",
+        "-c",
+        "--cfg",
+        "-i",
+        "--info",
+        "-sc",
+        "--shell-completion",
+        "-cd",
+        "--config-dir",
+    }
+)
+
+
+def forks_workers(overrides: Sequence[str]) -> bool:
+    """Whether a sweep with these overrides may run its members in forked workers.
+
+    Not with another launcher than joblib chosen, nor with ``n_jobs=1`` (members
+    run in this process then); the joblib launcher decides the rest
+    (``hydra_plugins.parksim_launchers.launchers``).
+    """
+    for text in overrides:
+        key, _, value = text.lstrip("+~").partition("=")
+        if key == "hydra/launcher" and value not in ("joblib", "joblib_bounded"):
+            return False
+        if key == "hydra.launcher.n_jobs" and value.strip() == "1":
+            return False
+    return True
+
+
+def is_forking_sweep(argv: Sequence[str]) -> bool:
+    """Whether a command line is a sweep whose members may run in forked workers.
+
+    Args:
+        argv: The command's arguments (``sys.argv[1:]``).
+    """
+    flags = {a.partition("=")[0] for a in argv if a.startswith("-")}
+    if not flags & _MULTIRUN or flags & _INFORMATIONAL:
+        return False
+    return forks_workers([a for a in argv if not a.startswith("-")])
+
+
+def prestart_for(argv: Sequence[str]) -> None:
+    """Start the fork server now if ``argv`` is a sweep that forks its workers.
+
+    Args:
+        argv: The command's arguments (``sys.argv[1:]``).
+    """
+    if is_forking_sweep(argv):
+        prestart()
 
 
 def run_members(

@@ -85,7 +85,7 @@ def test_fork_is_chosen_only_for_the_plugins_defaults(monkeypatch):
 
 
 def test_a_sweep_starts_the_fork_server_unless_another_launcher_or_one_job():
-    from simulation.sweep_start import forks_workers as _forks_workers
+    from simulation.forked_sweep import forks_workers as _forks_workers
 
     assert _forks_workers(["seed=1,2", "phase=mature"])
     assert _forks_workers(["hydra/launcher=joblib_bounded", "hydra.launcher.n_jobs=2"])
@@ -95,7 +95,7 @@ def test_a_sweep_starts_the_fork_server_unless_another_launcher_or_one_job():
 
 
 def test_the_command_line_of_a_forking_sweep_is_read_without_hydra():
-    from simulation.sweep_start import is_forking_sweep
+    from simulation.forked_sweep import is_forking_sweep
 
     assert is_forking_sweep(["-m", "seed=1,2"])
     assert is_forking_sweep(["phase=mature", "--multirun", "hydra.launcher.n_jobs=2"])
@@ -110,7 +110,7 @@ def test_the_command_line_of_a_forking_sweep_is_read_without_hydra():
     "entry",
     [
         "runpy.run_module('simulation.cli', run_name='__main__')",  # python -m simulation.cli
-        "__import__('simulation.sweep_start').sweep_start.console()",  # the parksim script
+        "__import__('simulation.console').console.main()",  # the parksim script
     ],
 )
 def test_a_sweep_starts_the_fork_server_before_importing_hydra(entry: str) -> None:
