@@ -103,20 +103,8 @@ class FixedLp:
                 "simplex_strategy": 1,  # dual simplex, as linprog(method="highs")
             }
         )
-        lp = highspy.HighsLp()
-        lp.num_col_ = self.num_cols
-        lp.num_row_ = self.num_rows
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_ = self.num_cols
-        lp.a_matrix_.num_row_ = self.num_rows
-        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-        lp.a_matrix_.value_ = csc.data.astype(np.float64)
-        lp.col_cost_ = np.zeros(self.num_cols)
-        lp.col_lower_ = np.zeros(self.num_cols)
-        lp.col_upper_ = np.zeros(self.num_cols)
-        lp.row_lower_ = np.zeros(self.num_rows)
-        lp.row_upper_ = np.zeros(self.num_rows)
+        cols, rows = np.zeros(self.num_cols), np.zeros(self.num_rows)
+        lp = _highs_lp((csc.indptr, csc.indices, csc.data), cols, rows, rows, cols, cols)
         self._check(self._h.passModel(lp), "passModel")
         self._cols = np.arange(self.num_cols, dtype=np.int32)
         self._rows = np.arange(self.num_rows, dtype=np.int32)
@@ -225,6 +213,46 @@ class FixedLp:
         )
 
 
+def _highs_lp(
+    matrix: tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]],
+    cost: NDArray[np.float64],
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+) -> highspy.HighsLp:
+    """A HiGHS LP from a column-wise matrix, costs and bounds (dimensionless).
+
+    Args:
+        matrix: ``(start, index, value)`` of A column-wise.
+        cost: Column costs (num_cols,).
+        row_lower: Row lower bounds (num_rows,), may be -inf.
+        row_upper: Row upper bounds (num_rows,), may be +inf.
+        col_lower: Column lower bounds (num_cols,), may be -inf.
+        col_upper: Column upper bounds (num_cols,), may be +inf.
+
+    Returns:
+        The ``highspy.HighsLp``, infinite bounds mapped to HiGHS's infinity.
+    """
+    start, index, value = matrix
+    n_cols, n_rows = int(np.shape(cost)[0]), int(np.shape(row_lower)[0])
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.ascontiguousarray(cost, dtype=np.float64)
+    lp.col_lower_ = _finite_or_highs_inf(col_lower)
+    lp.col_upper_ = _finite_or_highs_inf(col_upper)
+    lp.row_lower_ = _finite_or_highs_inf(row_lower)
+    lp.row_upper_ = _finite_or_highs_inf(row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_rows
+    lp.a_matrix_.start_ = np.ascontiguousarray(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.ascontiguousarray(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ascontiguousarray(value, dtype=np.float64)
+    return lp
+
+
 def csc_from_triplets(
     rows: NDArray[np.int64],
     cols: NDArray[np.int64],
@@ -319,8 +347,6 @@ def solve_mip(
     Raises:
         ValueError: If HiGHS rejects an option or the model.
     """
-    start, index, value = matrix
-    n_cols, n_rows = int(np.shape(cost)[0]), int(np.shape(row_lower)[0])
     is_mip = integer is not None and bool(np.any(integer))
     h = _Highs()
     options: dict[str, bool | float] = {"output_flag": False, "log_to_console": False}
@@ -329,20 +355,7 @@ def solve_mip(
         options["mip_rel_gap"] = float(mip_rel_gap)
     for name, val in options.items():
         FixedLp._check(h.setOptionValue(name, val), f"option {name}={val!r}")
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows
-    lp.col_cost_ = np.ascontiguousarray(cost, dtype=np.float64)
-    lp.col_lower_ = _finite_or_highs_inf(col_lower)
-    lp.col_upper_ = _finite_or_highs_inf(col_upper)
-    lp.row_lower_ = _finite_or_highs_inf(row_lower)
-    lp.row_upper_ = _finite_or_highs_inf(row_upper)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n_cols
-    lp.a_matrix_.num_row_ = n_rows
-    lp.a_matrix_.start_ = np.ascontiguousarray(start, dtype=np.int32)
-    lp.a_matrix_.index_ = np.ascontiguousarray(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.ascontiguousarray(value, dtype=np.float64)
+    lp = _highs_lp(matrix, cost, row_lower, row_upper, col_lower, col_upper)
     if is_mip:
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[int(i)] for i in np.asarray(integer, dtype=bool)]
