@@ -9,18 +9,20 @@ two loky workers pay them again, each, after the sweep's own start.
 
 Here a fork server (``multiprocessing``'s ``forkserver``) is started as the
 sweep starts and imports those modules on the second core while the sweep's
-process imports Hydra and composes and checks its members. The command's own
-imports (Hydra, the config schemas, the run module) take about 0.8 s, and no
-member starts before the server is ready, so the ``parksim`` script
-(:mod:`simulation.console`) and ``python -m simulation.cli`` call
+process imports Hydra and composes and checks its members. Each worker is forked
+from the server, ready, and receives the sweep's state once; only a member's
+number and overrides travel to it then, and its result (Hydra's ``JobReturn``)
+back.
+
+The command's own imports (Hydra, the config schemas, the run module) take about
+0.8 s, and no member starts before the server is ready, so the ``parksim``
+script (:mod:`simulation.console`) and ``python -m simulation.cli`` call
 :func:`prestart_for` first, with only the standard library imported; it reads
 the command line for what it needs (the ``-m``/``--multirun`` flag, no
-informational flag, the overrides), and :func:`simulation.cli.main` calls
-:func:`prestart` again after Hydra's parser has read it (starting the server is
-idempotent; a server nobody uses ends with the command's process).
-Each worker is forked from it, ready, and receives the sweep's state once; only
-a member's number and overrides travel to it then, and its result (Hydra's
-``JobReturn``) back.
+informational flag, the overrides). :func:`simulation.cli.main` (which tests and
+callers may run without either entry) and :func:`run_members` call
+:func:`prestart` again: starting the server is idempotent, and a server nobody
+uses ends with the command's process.
 
 :func:`run_members` gives each worker a pipe of its own and one member at a
 time, so a worker that dies (killed by a signal, out of memory) leaves exactly
