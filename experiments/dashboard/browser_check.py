@@ -126,7 +126,13 @@ def page_assets(url: str, html: str) -> list[str]:
 
 
 def _last_png(page: Any, css: str) -> str:
-    return str(page.eval_on_selector(f".{css} img", "el => el.src"))
+    """The ``src`` of the first image under ``.css``, once one is attached.
+
+    Solara replaces a figure's ``img`` element when it re-renders, so an element
+    found by an earlier wait may be gone a moment later; a locator waits for the
+    current one (``page.eval_on_selector`` fails if none is attached right then).
+    """
+    return str(page.locator(f".{css} img").first.evaluate("el => el.src"))
 
 
 def drive(url: str, screenshot: Path, steps: int = 3, timeout_s: float = 90.0) -> dict[str, Any]:
