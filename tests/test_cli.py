@@ -241,3 +241,78 @@ def test_an_edited_config_file_is_composed_afresh(tmp_path, monkeypatch):
     finally:
         hydra_compose.clear()
         GlobalHydra.instance().clear()
+
+
+# A sweep through the console script, one member failing at run time; it prints
+# which of the interpreter's exit hooks ran: ``atexit`` ones run on the quick exit
+# too, ``threading``'s (loky's executor shuts down there) only on a full shutdown.
+_CONSOLE_SWEEP = """
+import atexit, sys, threading
+from simulation import cli
+real = cli.run_simulation
+def flaky(cfg, out_dir=None, progress=None):
+    if cfg.seed == 2:
+        raise RuntimeError("solver exploded")
+    return real(cfg, out_dir, progress=False)
+cli.run_simulation = flaky
+atexit.register(lambda: print("atexit hook ran", flush=True))
+threading._register_atexit(lambda: print("threading hook ran", flush=True))
+sys.argv = ["parksim", *sys.argv[1:]]
+cli.console()
+"""
+
+
+@pytest.mark.parametrize(
+    ("launcher", "quick"),
+    [
+        (["hydra.launcher.n_jobs=1"], True),  # members in this process
+        (["hydra.launcher.n_jobs=2"], sys.platform.startswith("linux")),  # forked workers
+        (["hydra.launcher.n_jobs=2", "hydra.launcher.backend=loky"], False),
+    ],
+)
+def test_a_sweep_exits_quickly_only_when_nothing_is_left_running(tmp_path, launcher, quick):
+    sweep = tmp_path / "sweep"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    cmd = [sys.executable, "-c", _CONSOLE_SWEEP, "-m", "seed=1,2,3", "park=small", "days=2"]
+    cmd += ["output.figures=false", "progress=false", f"hydra.sweep.dir={sweep}", *launcher]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr  # EXIT_FAILED: one member failed
+    assert "atexit hook ran" in proc.stdout
+    assert ("threading hook ran" in proc.stdout) is not quick
+    summary = json.loads((sweep / "sweep_summary.json").read_text())
+    assert (summary["expected"], len(summary["finished"]), len(summary["failed"])) == (3, 2, 1)
+    assert "2 of 3 runs finished" in proc.stderr
+
+
+_LEFT_RUNNING = """
+import multiprocessing, threading
+from simulation.cli import _nothing_left_running
+print(_nothing_left_running())
+stop = threading.Event()
+worker = threading.Thread(target=stop.wait)
+worker.start()
+print(_nothing_left_running())  # a non-daemon thread
+stop.set(); worker.join()
+print(_nothing_left_running())
+if __name__ == "__main__":
+    child = multiprocessing.get_context("fork").Process(target=stop.wait, args=(60,))
+    child.start()
+    print(_nothing_left_running())  # a child process
+    child.kill(); child.join()
+    print(_nothing_left_running())
+    from joblib import Parallel, delayed
+    Parallel(n_jobs=2)(delayed(abs)(i) for i in range(2))
+    print(_nothing_left_running())  # loky's executor
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start: Linux only")
+def test_nothing_left_running_sees_threads_children_and_lokys_executor(tmp_path):
+    script = tmp_path / "left.py"
+    script.write_text(_LEFT_RUNNING)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["True", "False", "True", "False", "True", "False"]
