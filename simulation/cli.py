@@ -46,9 +46,9 @@ from simulation.run import CONF_DIR, check_experiments, format_kpis, run_simulat
 
 __all__ = [
     "SweepSummary",
-    "console",
     "main",
     "preflight",
+    "ran_a_sweep",
     "sweep_members",
 ]
 
@@ -381,7 +381,7 @@ def _compose_once() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``parksim`` console script.
+    """The ``parksim`` command (run by the console script, :mod:`simulation.console`).
 
     Args:
         argv: Command-line arguments (default: ``sys.argv[1:]``).
@@ -437,71 +437,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_FAILED)
 
 
-def _nothing_left_running() -> bool:
-    """Whether a sweep left nothing that the interpreter's shutdown would stop.
-
-    True when no other non-daemon thread is alive, no ``multiprocessing`` child
-    process is running, joblib's loky executor was never started (or has been
-    shut down) and submitit was not imported: the members ran in this process
-    (``n_jobs=1``, the basic launcher) or in forked workers that
-    :func:`simulation.forked_sweep.run_members` has joined. loky's executor has a
-    non-daemon manager thread and worker processes, stopped by a hook of
-    ``threading``'s shutdown, which ``os._exit`` skips.
-    """
-    import multiprocessing
-    import threading
-
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
-        return False
-    if multiprocessing.active_children():
-        return False
-    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
-    if loky is not None and getattr(loky, "_executor", None) is not None:
-        return False
-    return "submitit" not in sys.modules
-
-
-def console() -> None:
-    """The ``parksim`` console script: :func:`main`, then a quick exit.
-
-    Tearing the interpreter down after a run — freeing every module and object of
-    numpy, pandas, scipy, pyarrow, mesa and Hydra — takes about 0.5 s on this
-    project's machine, a tenth of a default-park year through the CLI. After a
-    single run nothing is left to do by then (every output file is closed, the
-    ``users.parquet`` encoding thread joined), so this flushes stdout, stderr and
-    the log handlers, runs the ``atexit`` handlers and leaves with ``os._exit``
-    and the run's exit status. A sweep (``-m``) leaves the same way when nothing of
-    its launcher is left running (:func:`_nothing_left_running`: its members ran in
-    this process or in forked workers, all joined); a sweep that used loky's or
-    submitit's workers exits the usual way, its machinery shutting down with the
-    interpreter.
-    """
-    import atexit
-    import os
-
-    code: str | int | None = 0
-    try:
-        main()
-    except SystemExit as stop:
-        code = stop.code
-    if _state.get("multirun") and not _nothing_left_running():
-        sys.exit(code)
-    if code is None:
-        code = 0
-    elif not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    atexit._run_exitfuncs()
-    os._exit(code)
+def ran_a_sweep() -> bool:
+    """Whether the last :func:`main` of this process was a sweep (``-m``)."""
+    return bool(_state.get("multirun"))
 
 
 if __name__ == "__main__":
-    # ``python -m simulation.cli``: run the imported module's entry point, so that the
-    # sweep callback (which Hydra imports as simulation.cli) shares its state.
-    from simulation.cli import console as _console
+    # ``python -m simulation.cli``: the console script's run, on the imported module, so
+    # that the sweep callback (which Hydra imports as simulation.cli) shares its state.
+    from simulation.console import run as _run
 
-    _console()
+    _run()
