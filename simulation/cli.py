@@ -381,7 +381,7 @@ def _compose_once() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The ``parksim`` command (run by the console script, :mod:`simulation.console`).
+    """The ``parksim`` command (the console script, :mod:`simulation.console`, runs it).
 
     Args:
         argv: Command-line arguments (default: ``sys.argv[1:]``).
@@ -443,8 +443,10 @@ def ran_a_sweep() -> bool:
 
 
 if __name__ == "__main__":
-    # ``python -m simulation.cli``: the console script's run, on the imported module, so
-    # that the sweep callback (which Hydra imports as simulation.cli) shares its state.
-    from simulation.console import run as _run
+    # ``python -m simulation.cli``: the imported module's main, so that the sweep
+    # callback (which Hydra imports as simulation.cli) shares its state.
+    from simulation.cli import main as _main
+    from simulation.cli import ran_a_sweep as _ran_a_sweep
+    from simulation.quick_exit import exit_after
 
-    _run()
+    exit_after(_main, _ran_a_sweep)

@@ -2,9 +2,9 @@
 
 :func:`simulation.forked_sweep.prestart_for` runs before :mod:`simulation.cli` is
 imported (Hydra, the config schemas: about 0.8 s), so that the fork server of a
-sweep imports the model on the other core meanwhile. :func:`run` (also what
-``python -m simulation.cli`` runs) then runs the command and leaves without the
-interpreter's teardown when nothing is left to shut down.
+sweep imports the model on the other core meanwhile. The command then ends
+through :func:`simulation.quick_exit.exit_after`, without the interpreter's
+teardown when nothing is left to shut down.
 """
 
 from __future__ import annotations
@@ -13,75 +13,14 @@ import sys
 
 from simulation.forked_sweep import prestart_for
 
-__all__ = ["main", "run"]
+__all__ = ["main"]
 
 
 def main() -> None:
-    """Start a sweep's fork server if the command line is one, then :func:`run`."""
+    """Start a sweep's fork server if the command line is one, then run ``parksim``."""
     prestart_for(sys.argv[1:])
-    run()
+    from simulation.cli import main as command
+    from simulation.cli import ran_a_sweep
+    from simulation.quick_exit import exit_after
 
-
-def run() -> None:
-    """:func:`simulation.cli.main`, then a quick exit.
-
-    Tearing the interpreter down after a run — freeing every module and object of
-    numpy, pandas, scipy, pyarrow, mesa and Hydra — takes about 0.5 s on this
-    project's machine, a tenth of a default-park year through the CLI. After a
-    single run nothing is left to do by then (every output file is closed, the
-    ``users.parquet`` encoding thread joined), so this flushes stdout, stderr and
-    the log handlers, runs the ``atexit`` handlers and leaves with ``os._exit``
-    and the run's exit status. A sweep (``-m``) leaves the same way when nothing of
-    its launcher is left running (:func:`_nothing_left_running`: its members ran in
-    this process or in forked workers, all joined); a sweep that used loky's or
-    submitit's workers exits the usual way, its machinery shutting down with the
-    interpreter.
-    """
-    import atexit
-    import logging
-    import os
-
-    from simulation import cli
-
-    code: str | int | None = 0
-    try:
-        cli.main()
-    except SystemExit as stop:
-        code = stop.code
-    if cli.ran_a_sweep() and not _nothing_left_running():
-        sys.exit(code)
-    if code is None:
-        code = 0
-    elif not isinstance(code, int):
-        print(code, file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    atexit._run_exitfuncs()
-    os._exit(code)
-
-
-def _nothing_left_running() -> bool:
-    """Whether a sweep left nothing that the interpreter's shutdown would stop.
-
-    True when no other non-daemon thread is alive, no ``multiprocessing`` child
-    process is running, joblib's loky executor was never started (or has been
-    shut down) and submitit was not imported: the members ran in this process
-    (``n_jobs=1``, the basic launcher) or in forked workers that
-    :func:`simulation.forked_sweep.run_members` has joined. loky's executor has a
-    non-daemon manager thread and worker processes, stopped by a hook of
-    ``threading``'s shutdown, which ``os._exit`` skips.
-    """
-    import multiprocessing
-    import threading
-
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
-        return False
-    if multiprocessing.active_children():
-        return False
-    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
-    if loky is not None and getattr(loky, "_executor", None) is not None:
-        return False
-    return "submitit" not in sys.modules
+    exit_after(command, ran_a_sweep)

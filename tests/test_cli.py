@@ -258,8 +258,8 @@ cli.run_simulation = flaky
 atexit.register(lambda: print("atexit hook ran", flush=True))
 threading._register_atexit(lambda: print("threading hook ran", flush=True))
 sys.argv = ["parksim", *sys.argv[1:]]
-from simulation.console import run
-run()
+from simulation.quick_exit import exit_after
+exit_after(cli.main, cli.ran_a_sweep)
 """
 
 
@@ -287,7 +287,7 @@ def test_a_sweep_exits_quickly_only_when_nothing_is_left_running(tmp_path, launc
 
 _LEFT_RUNNING = """
 import multiprocessing, threading
-from simulation.console import _nothing_left_running
+from simulation.quick_exit import _nothing_left_running
 print(_nothing_left_running())
 stop = threading.Event()
 worker = threading.Thread(target=stop.wait)
