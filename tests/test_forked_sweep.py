@@ -195,7 +195,10 @@ import os, sys, time
 from simulation import forked_sweep
 
 def execute_job(num, overrides, *state):
-    print(os.getpid(), flush=True)
+    # One write(2) per line, under PIPE_BUF: the two workers' lines never
+    # interleave. A fork server's child has an unbuffered stdout, where print
+    # writes the number and the newline separately.
+    os.write(1, f"{os.getpid()}\\n".encode())
     time.sleep(120)
 
 forked_sweep.run_members([(0, []), (1, []), (2, [])], 2, None, None, None, {}, execute_job)
@@ -205,7 +208,7 @@ forked_sweep.run_members([(0, []), (1, []), (2, [])], 2, None, None, None, {}, e
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before or while read
         return False
     return state != "Z"  # a zombie has exited (the container's init may not reap it)
 
