@@ -120,14 +120,20 @@ benchmark weeks the result is within 0.1-2 % of the LP bound; on weeks with bind
 users: ~0.35 s); on tiny parks (~10 users) block lumpiness leaves 2-6 % to the MILP.
 More ``lagrangian_iters`` tighten both the plan and the bound.
 
-Hybrid (``method="hybrid"``, not the default)
---------------------------------------------
+Hybrid (``method="hybrid"``; ``"auto"`` up to ``milp_max_users``)
+------------------------------------------------------------------
 The greedy plan and its bound are computed first (stopping once certified within
 ``min(mip_rel_gap, hybrid_gap)``); if its gap is at most ``hybrid_gap`` (default 0.5 %)
-it is returned, otherwise the MILP is solved as well and the better plan is returned with
-the larger bound.  On parks where the greedy is usually certified this saves most MILP
-solves; on tiny parks, where block lumpiness leaves a few percent to the greedy, it costs
-the greedy's time on top of the MILP's.
+it is returned.  Otherwise it is improved by fix-and-optimize (:mod:`.improve`, after
+Helber & Sahling 2010): one block's selections ``x[:, k]`` are re-optimised exactly on
+HiGHS with every other block fixed, blocks round robin, until no single block improves
+the plan or the time limit is spent; if that plan is certified within ``hybrid_gap`` it
+is returned (``method="fix_and_optimize"``, ``status="local_optimum"``).  Only then is
+the whole MILP solved, and the better plan returned with the larger bound.  In the
+default park's one-year runs the greedy is certified in almost every week and the
+few others (two a year in the efficiency and agency phases) end within 0.5 % of the
+LP bound after fix-and-optimize, so no MILP is solved; on tiny parks, where block
+lumpiness leaves a few percent to the greedy, the MILP usually still runs.
 
 Lower bound for greedy plans (``greedy_bound``)
 ------------------------------------------------
@@ -156,6 +162,8 @@ References:
     discrimination for resource allocation in shared computer systems. DEC-TR-301.
     Huangfu, Q. & Hall, J. A. J. (2018) Parallelizing the dual revised simplex method.
     Math. Prog. Comp. 10, 119-142 (HiGHS).
+    Helber, S. & Sahling, F. (2010) A fix-and-optimize approach for the multi-level
+    capacitated lot sizing problem. Int. J. Production Economics 123, 247-256.
     Polyak, B. T. (1969) Minimization of unsmooth functionals. USSR Comput. Math. Math.
     Phys. 9, 14-29 (subgradient step size).
     Sherali, H. D. & Choi, G. (1996) Recovery of primal solutions when using subgradient
@@ -165,7 +173,8 @@ References:
 Package layout: one topic per module, re-exported here, in kW, kWh and CNY throughout:
 ``loss`` (loss per kWh, restart cost, loss of load), ``blocks`` (shortage events and
 blocks), ``problem`` (validation and the per-(user, block) data), ``milp`` (block MILP on
-HiGHS), ``greedy`` (merit-order passes), ``bounds`` (Lagrangian bound), ``plan``
+HiGHS), ``greedy`` (merit-order passes), ``improve`` (fix-and-optimize), ``bounds``
+(Lagrangian bound), ``plan``
 (:class:`OrderlyPlan` and its evaluation from a block selection), ``schedule``
 (:func:`schedule`); :func:`~markets.fairness.jain_index` lives in :mod:`markets.fairness`.
 """

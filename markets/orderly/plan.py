@@ -45,9 +45,10 @@ class OrderlyPlan:
         unserved_kwh: ``Σ unserved_kw·Δt`` (kWh).
         deficit_kw: Forecast deficit ``Σ_i load − capacity`` per interval (kW).
         status: ``"optimal"``, ``"gap_limit"``, ``"time_limit"``, ``"greedy"``,
-            ``"reused"`` (the ``previous`` plan's blocks, certified again) or
-            ``"no_shortage"``.
-        method: ``"milp"``, ``"greedy"`` or ``"none"``.
+            ``"local_optimum"`` (fix-and-optimize: no change of one block's selections
+            improves it), ``"reused"`` (the ``previous`` plan's blocks, certified
+            again) or ``"no_shortage"``.
+        method: ``"milp"``, ``"greedy"``, ``"fix_and_optimize"`` or ``"none"``.
         bound_method: ``"milp_dual"``, ``"lp"``, ``"lagrangian"`` or ``"none"``.
         n_blocks: Number of decision blocks.
         solve_time_s: Wall time of the whole :func:`schedule` call (s).

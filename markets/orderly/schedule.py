@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from markets._checks import check_int, nonnegative_scalar
 from markets.orderly.greedy import _greedy_plan
+from markets.orderly.improve import _fix_and_optimize
 from markets.orderly.milp import _solve_milp
 from markets.orderly.plan import OrderlyPlan, _finalise, _full_selection
 from markets.orderly.problem import (
@@ -71,9 +72,12 @@ def schedule(
     ``status="time_limit"`` and ``method="greedy"``.
 
     ``method="hybrid"`` runs the greedy with its bound first and keeps its plan when its
-    gap to the bound is at most ``hybrid_gap``; otherwise it solves the MILP too and
-    returns the better of the two plans (the MILP's on a tie), with the larger of the two
-    bounds.  The plan's ``method`` says which one was returned.  ``method="auto"`` is
+    gap to the bound is at most ``hybrid_gap``; otherwise it improves that plan by
+    fix-and-optimize (one block re-optimised at a time on HiGHS, the others fixed:
+    :mod:`markets.orderly.improve`) and keeps the result when that gap is at most
+    ``hybrid_gap``; otherwise it solves the MILP too and returns the better of the two
+    plans (the MILP's on a tie), with the larger of the two bounds.  The plan's
+    ``method`` says which one was returned.  ``method="auto"`` is
     ``"hybrid"`` up to ``milp_max_users`` users and ``"greedy"`` above.
 
     Warm start: if ``previous`` (an earlier plan, e.g. last week's) has the same
@@ -103,8 +107,8 @@ def schedule(
             curtailed energy.
         interval_h: Interval length ``Δt`` (h).
         intervals_per_day: Intervals per day; events never cross a day boundary.
-        method: ``"milp"``, ``"greedy"``, ``"hybrid"`` (greedy, then the MILP only if the
-            greedy gap exceeds ``hybrid_gap``) or ``"auto"`` (hybrid up to
+        method: ``"milp"``, ``"greedy"``, ``"hybrid"`` (greedy, then fix-and-optimize and
+            the MILP only while the gap exceeds ``hybrid_gap``) or ``"auto"`` (hybrid up to
             ``milp_max_users``, greedy above).
         milp_max_users: ``"auto"`` switches from hybrid to greedy above this many users.
         time_limit_s: HiGHS time limit (s).
@@ -118,8 +122,9 @@ def schedule(
             plans (module docstring).
         lp_bound_max_vars: ``"auto"`` uses the LP bound up to this many binaries.
         lagrangian_iters: Subgradient iterations of the Lagrangian bound/prices (``≥ 1``).
-        hybrid_gap: ``"hybrid"`` solves the MILP only when the greedy plan's relative gap
-            to its bound exceeds this (dimensionless, ``≥ 0``; 0.005 = 0.5 %).
+        hybrid_gap: ``"hybrid"`` improves the greedy plan, and then solves the MILP, only
+            while the plan's relative gap to its bound exceeds this (dimensionless,
+            ``≥ 0``; 0.005 = 0.5 %).
         previous: An earlier plan to reuse if its ``input_key`` matches (warm start).
 
     Returns:
@@ -290,7 +295,15 @@ def _hybrid(
     t0: float,
     key: str,
 ) -> OrderlyPlan:
-    """Greedy plan if certified within ``hybrid_gap``, else the better of it and the MILP's."""
+    """Greedy plan if certified within ``hybrid_gap``, else improved, else the MILP's too.
+
+    An uncertified greedy plan is first improved by fix-and-optimize
+    (:func:`~markets.orderly.improve._fix_and_optimize`, within the time limit); if
+    that certifies it within ``hybrid_gap`` it is returned (``method`` ``"fix_and_optimize"``,
+    ``status`` ``"local_optimum"``, or ``"time_limit"`` if the time limit stopped the
+    improvement first), otherwise the MILP is solved as well and the better
+    plan is returned with the larger bound.
+    """
     xg, bound_g, bound_name = _greedy_plan(
         prob,
         greedy_bound,
@@ -304,6 +317,26 @@ def _hybrid(
     )
     if greedy.gap <= hybrid_gap:
         return greedy
+    heuristic = ("greedy", "greedy")  # status and method of the incumbent
+    if np.isfinite(bound_g):  # only a bound can certify the improved plan
+        xf, _, converged = _fix_and_optimize(
+            prob, xg, max(time_limit_s - (time.perf_counter() - t0), 0.0)
+        )
+        if xf is not xg:
+            fo_status = "local_optimum" if converged else "time_limit"
+            improved = _finalise(
+                prob,
+                _full_selection(prob, xf),
+                bound_g,
+                fo_status,
+                "fix_and_optimize",
+                bound_name,
+                t0,
+                key=key,
+            )
+            if improved.gap <= hybrid_gap:
+                return improved
+            xg, heuristic, greedy = xf, (fo_status, "fix_and_optimize"), improved
     x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap)
     best_bound = max(bound, greedy.lower_bound_cny)
     if x is not None:
@@ -321,7 +354,7 @@ def _hybrid(
         if plan.objective_cny <= greedy.objective_cny:
             return plan
     name = "milp_dual" if bound > greedy.lower_bound_cny else bound_name
-    status = "greedy" if x is not None else "time_limit"
+    status = heuristic[0] if x is not None else "time_limit"
     return _finalise(
-        prob, _full_selection(prob, xg), best_bound, status, "greedy", name, t0, key=key
+        prob, _full_selection(prob, xg), best_bound, status, heuristic[1], name, t0, key=key
     )

@@ -113,10 +113,10 @@ class OrderlyConfig:
     """Settings of the weekly orderly-use plan (markets.orderly.schedule).
 
     Attributes:
-        method: ``auto`` (up to ``milp_max_users``: the greedy with its bound, and
-            the MILP only when the greedy's gap exceeds 0.5 %, reusing last week's
-            plan when its inputs are unchanged; the greedy above), ``hybrid``,
-            ``milp`` or ``greedy``. (assumption: run setting)
+        method: ``auto`` (up to ``milp_max_users``: the greedy with its bound, then
+            fix-and-optimize and the MILP only while the gap exceeds 0.5 %, reusing
+            last week's plan when its inputs are unchanged; the greedy above),
+            ``hybrid``, ``milp`` or ``greedy``. (assumption: run setting)
         milp_max_users: Largest park that may be solved by the MILP under ``auto``.
             (assumption: run setting)
         time_limit_s: HiGHS time limit per weekly plan, s. (assumption: run setting)
