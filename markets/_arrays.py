@@ -1,8 +1,9 @@
-"""Array helpers: runs of ``True`` cells in masks, average ranks, immutable arrays.
+"""Array helpers: runs of ``True`` cells in masks, average ranks, the logistic, immutable arrays.
 
 Runs are the consecutive ``True`` cells of users × intervals masks (dimensionless
 indices); :func:`average_ranks` ranks values as ``scipy.stats.rankdata`` does;
-:func:`immutable` tells whether an array can no longer change.
+:func:`logistic` is ``scipy.special.expit``; :func:`immutable` tells whether an array
+can no longer change.
 
 References:
     NumPy reference, ``numpy.flatnonzero`` and ``numpy.diff``, https://numpy.org/doc/stable/.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Runs", "average_ranks", "immutable", "runs"]
+__all__ = ["Runs", "average_ranks", "immutable", "logistic", "runs"]
 
 
 def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -39,6 +40,24 @@ def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
     count = np.r_[np.flatnonzero(first), first.size]
     ranks: NDArray[np.float64] = 0.5 * (count[dense] + count[dense - 1] + 1)
     return ranks
+
+
+def logistic(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The logistic function 1 / (1 + e^(−x)) (dimensionless), elementwise.
+
+    ``scipy.special.expit``'s formula (so the same floats: the tests compare them),
+    without importing ``scipy.special`` (about 0.4-0.5 s a process). A large negative
+    ``x`` overflows e^(−x) to +inf and gives exactly 0, as expit does.
+
+    Args:
+        x: Log-odds, any shape.
+
+    Returns:
+        The probabilities, in [0, 1], float64, ``x``'s shape.
+    """
+    with np.errstate(over="ignore"):
+        p = 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+    return np.asarray(p, dtype=np.float64)  # a 0-d array, not a scalar, for a 0-d x
 
 
 def immutable(a: object) -> bool:

@@ -27,6 +27,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -322,6 +323,7 @@ def solve_mip(
     *,
     time_limit_s: float,
     mip_rel_gap: float | None = None,
+    options: Mapping[str, bool | float] | None = None,
 ) -> MipResult:
     """Solve min c·x s.t. row bounds on A·x, column bounds, ``integer`` columns integral.
 
@@ -340,6 +342,7 @@ def solve_mip(
         integer: Which columns are integral; None or none for an LP.
         time_limit_s: HiGHS time limit, s (> 0).
         mip_rel_gap: HiGHS relative MIP gap (dimensionless); None keeps HiGHS's.
+        options: Further HiGHS options by name (e.g. ``mip_heuristic_run_rins``).
 
     Returns:
         The solver's status, solution, objective, dual bound and gap.
@@ -349,11 +352,12 @@ def solve_mip(
     """
     is_mip = integer is not None and bool(np.any(integer))
     h = _Highs()
-    options: dict[str, bool | float] = {"output_flag": False, "log_to_console": False}
-    options["time_limit"] = float(time_limit_s)
+    settings: dict[str, bool | float] = {"output_flag": False, "log_to_console": False}
+    settings["time_limit"] = float(time_limit_s)
     if mip_rel_gap is not None:
-        options["mip_rel_gap"] = float(mip_rel_gap)
-    for name, val in options.items():
+        settings["mip_rel_gap"] = float(mip_rel_gap)
+    settings.update(options or {})
+    for name, val in settings.items():
         FixedLp._check(h.setOptionValue(name, val), f"option {name}={val!r}")
     lp = _highs_lp(matrix, cost, row_lower, row_upper, col_lower, col_upper)
     if is_mip:

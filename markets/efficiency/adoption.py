@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._arrays import logistic
 from markets._checks import (
     bool_array,
     broadcast,
@@ -93,9 +94,7 @@ def adoption_probability(
         gap = (t - np.where(finite, pb, t)) / t
         payback_term = b * gap if b > 0.0 else np.zeros_like(gap)  # no 0 · (−inf)
         logit = a + payback_term + g * s
-    from scipy.special import expit  # ~0.5 s to import: only when adoption is evaluated
-
-    return np.where(finite, c * expit(logit), 0.0)
+    return np.where(finite, c * logistic(logit), 0.0)
 
 
 def consideration_probability(

@@ -9,16 +9,17 @@ with those columns' bounds fixed (HiGHS's presolve removes them): a covering
 knapsack over one block, with each user's remaining hour and call caps and the
 rotation share the other blocks leave it, and the fairness term ``λ·z`` whole. It is
 solved on ``highspy`` to a relative gap of :data:`STEP_REL_GAP` of the whole week's
-objective, in 10-40 ms on the default park's weeks. The blocks are taken round robin,
-a step's plan kept only if its objective (:func:`~markets.orderly.greedy._objective_cny`)
-is lower, until ``n_blocks`` steps in a row improve nothing (no single-block change
-improves the plan) or the time budget is spent.
+objective, in 10-60 ms on the default park's weeks (:data:`STEP_OPTIONS`). The
+blocks are taken round robin, a step's plan kept only if its objective
+(:func:`~markets.orderly.greedy._objective_cny`) is lower, until ``n_blocks`` steps in
+a row improve nothing (no single-block change improves the plan) or the time budget
+is spent.
 
 On the four default-park weeks whose greedy plan missed the 0.5 % certificate in
 one-year runs (efficiency 7 July and 8 December, agency's two; 164 users × 5 blocks,
-a 20 h cap), it ends 0.16-0.24 % above the LP bound after 7-12 steps in 0.14-0.5 s,
+a 20 h cap), it ends 0.16-0.24 % above the LP bound after 7-12 steps in 0.18-0.26 s,
 where the whole MILP at a 1 % gap ends 0.13-0.44 % above it in 0.8-1.3 s (and scipy's
-import); ``benchmarks/bench_orderly_plan.py`` measures it.
+import), as the runs' ``plans.parquet`` (``solve_time_s``) reports them.
 
 References:
     Helber, S. & Sahling, F. (2010) A fix-and-optimize approach for the multi-level
@@ -43,6 +44,18 @@ from markets.orderly.problem import _Problem
 #: Relative MIP gap of one step's sub-MILP (of the whole week's objective). At 1e-3
 #: the four weeks above end at 0.19-0.35 % instead of 0.16-0.24 %, hardly faster.
 STEP_REL_GAP: Final = 1e-4
+
+#: HiGHS options of a step: no RINS, RENS or feasibility-jump heuristics. A step's
+#: sub-MILP is solved at its root node (one node in every step of the weeks above);
+#: those heuristics' sub-MIPs took about three quarters of its 20-300 ms (HiGHS's log), to find
+#: plans the incumbent, one block away, already bounds. Without them the two
+#: efficiency weeks' fix-and-optimize takes about 40 % less time and ends at the
+#: same plans (``plans.parquet``'s ``solve_time_s``; the runs' KPIs are identical).
+STEP_OPTIONS: Final = {
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 
 def _fix_and_optimize(
@@ -86,6 +99,7 @@ def _fix_and_optimize(
                 m.integer,
                 time_limit_s=left,
                 mip_rel_gap=STEP_REL_GAP,
+                options=STEP_OPTIONS,
             )
         steps += 1
         stale += 1

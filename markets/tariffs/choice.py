@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from markets._arrays import logistic
 from markets._checks import check_finite, nonnegative_scalar
 from markets.tariffs.packages import Package, _packages, bills_cny
 
@@ -137,6 +138,4 @@ def switch_probability(
         raise ValueError(
             f"saving_cny {saving.shape} and switching_cost_cny {cost.shape} do not broadcast"
         ) from err
-    from scipy.special import expit  # ~0.5 s to import: only when switching is evaluated
-
-    return np.asarray(expit(b * (net[0] - net[1])), dtype=np.float64)
+    return logistic(b * (net[0] - net[1]))

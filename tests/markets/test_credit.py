@@ -299,6 +299,21 @@ def test_true_pd_is_mean_preserving_and_bounded():
         true_pd(rng, [1.1])
 
 
+def test_logistic_equals_scipy_expit_bit_for_bit() -> None:
+    from scipy.special import expit
+
+    from markets._arrays import logistic
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.normal(0.0, s, 20_000) for s in (0.5, 5.0, 40.0, 800.0)])
+    np.testing.assert_array_equal(logistic(x), expit(x))
+    # the hand values: σ(0) = 1/2, σ(ln 3) = 3/4, and e^800 overflows to exactly 0
+    assert logistic(np.array([0.0, np.log(3.0), -800.0])).tolist() == pytest.approx(
+        [0.5, 0.75, 0.0], abs=1e-15
+    )
+    assert logistic(np.float64(0.0)).shape == ()  # a 0-d array, as np.asarray(expit(x))
+
+
 def test_average_ranks_equal_scipy_rankdata_bit_for_bit() -> None:
     from scipy.stats import rankdata
 
