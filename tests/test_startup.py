@@ -98,6 +98,23 @@ def test_scipy_is_imported_by_the_first_milp_only():
     assert out == [[7, False], [7, False], [7, True]]
 
 
+def test_the_logit_rules_import_no_scipy():
+    # adoption and package switching are logits; scipy.special's import (0.4-0.5 s)
+    # is not needed for them. Hand values: σ(0) = 1/2 at payback = threshold, and a
+    # money-indifferent user switches with probability 1/2.
+    out = _fresh(
+        """
+        import json, sys
+        from markets.efficiency.adoption import adoption_probability
+        from markets.tariffs.choice import switch_probability
+        p = adoption_probability([12.0], [12.0], [0.0]).tolist()
+        q = switch_probability([100.0], [100.0], 0.5).tolist()
+        print(json.dumps([p, q, any(m.startswith("scipy") for m in sys.modules)]))
+        """
+    )
+    assert out == [[0.5], [0.5], False]
+
+
 def test_the_pv_profile_imports_pvlibs_modules_it_uses_only():
     # pvlib's __init__ imports every subpackage (spectrum pulls in scipy.integrate);
     # the profile needs location, irradiance and what they import. Reading any other
