@@ -10,6 +10,7 @@ import pytest
 import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from orderly_cases import lumpy_instance
 
 from markets.orderly import (
     OrderlyPlan,
@@ -478,23 +479,6 @@ def test_time_limit_without_incumbent_falls_back_to_greedy(
     # relaxation goes to highspy, which the stub does not replace)
     assert plan.lower_bound_cny == pytest.approx(18.0)
     assert plan.bound_method == "lp"
-
-
-def lumpy_instance() -> dict:
-    """3 users, one 1-h interval, deficit 10 kW; the greedy is 5 % off the optimum.
-
-    Per useful kWh: A (6 kW, 1.0 CNY/kWh) 1.0 < B (6 kW, 1.1) 1.1 < C (10 kW, 1.2) 1.2.
-    The merit order takes A then B (12 kW ≥ 10; neither fits in the 2 kW surplus):
-    6 + 6.6 = 12.6 CNY; the optimum is C alone, 12 CNY.  LP bound: A whole plus 4/6 of B,
-    6 + 4.4 = 10.4 CNY, so the greedy gap is (12.6 − 10.4) / 12.6 = 17.5 %.
-    """
-    loads = np.array([[6.0], [6.0], [10.0]])
-    return {
-        "loads_kw": loads,
-        "capacity_kw": loads.sum(axis=0) - 10.0,
-        "block_kw": np.array([6.0, 6.0, 10.0]),
-        "loss_cny_per_kwh": np.array([1.0, 1.1, 1.2]),
-    }
 
 
 def test_hybrid_solves_the_milp_only_when_the_greedy_gap_is_large() -> None:

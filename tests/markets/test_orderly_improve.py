@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.optimize
+from orderly_cases import lumpy_instance, three_day_peak
 
 from markets.orderly import schedule
 
@@ -24,22 +25,7 @@ schedule_mod = importlib.import_module("markets.orderly.schedule")
 
 def _instance(seed: int, n: int = 8) -> dict:
     """Three days, a 10-hour peak 15 % above capacity; caps of 20 h and 2 calls, λ = 1,000."""
-    rng = np.random.default_rng(seed)
-    days = 3
-    base = rng.uniform(50, 150, n)
-    shape = np.tile(np.r_[np.full(8, 0.6), np.full(10, 1.0), np.full(6, 0.7)], days)
-    loads = base[:, None] * shape[None, :] * rng.uniform(0.9, 1.1, (n, 24 * days))
-    return {
-        "loads_kw": loads,
-        "capacity_kw": np.full(24 * days, loads.sum(axis=0).max() * 0.85),
-        "block_kw": base * 0.5,
-        "loss_cny_per_kwh": rng.uniform(2, 20, n),
-        "max_hours": 20.0,
-        "max_calls": 2,
-        "fairness_weight_cny": 1000.0,
-        "method": "greedy",
-        "greedy_bound": "lp",
-    }
+    return three_day_peak(seed, n, restart=False)
 
 
 def _feasible(p: object, x: np.ndarray) -> bool:
@@ -86,23 +72,6 @@ def test_without_time_or_blocks_the_start_is_returned() -> None:
     start = plan.curtail[:, p.blocks.start][p.elig]
     x, steps, converged = improve_mod._fix_and_optimize(p, start, 0.0)
     assert x is start and steps == 0 and not converged
-
-
-def lumpy_instance() -> dict:
-    """3 users, one 1-h interval, deficit 10 kW (as in test_orderly.py).
-
-    Merit order: A (6 kW, 1.0 CNY/kWh) then B (6 kW, 1.1): 12.6 CNY; the optimum is
-    C (10 kW, 1.2) alone, 12 CNY; LP bound 6 + 4/6·6.6 = 10.4 CNY. The greedy gap is
-    (12.6 − 10.4) / 12.6 = 17.5 %; with one block, one step solves the whole problem:
-    gap (12 − 10.4) / 12 = 13.3 %.
-    """
-    loads = np.array([[6.0], [6.0], [10.0]])
-    return {
-        "loads_kw": loads,
-        "capacity_kw": loads.sum(axis=0) - 10.0,
-        "block_kw": np.array([6.0, 6.0, 10.0]),
-        "loss_cny_per_kwh": np.array([1.0, 1.1, 1.2]),
-    }
 
 
 def test_hybrid_keeps_an_improved_plan_certified_without_the_milp(

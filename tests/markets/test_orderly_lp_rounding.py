@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 
-import numpy as np
 import pytest
+from orderly_cases import three_day_peak
 
 from markets.orderly import schedule
 
@@ -21,23 +21,7 @@ greedy_mod = importlib.import_module("markets.orderly.greedy")
 
 def _instance(seed: int, n: int = 25, frac: float = 0.5, hcap_h: float = 20.0) -> dict:
     """Three days, a 10-hour peak 15 % above capacity, caps of 20 h and 2 calls."""
-    rng = np.random.default_rng(seed)
-    days = 3
-    base = rng.uniform(50, 150, n)
-    shape = np.tile(np.r_[np.full(8, 0.6), np.full(10, 1.0), np.full(6, 0.7)], days)
-    loads = base[:, None] * shape[None, :] * rng.uniform(0.9, 1.1, (n, 24 * days))
-    return {
-        "loads_kw": loads,
-        "capacity_kw": np.full(24 * days, loads.sum(axis=0).max() * 0.85),
-        "block_kw": base * frac,
-        "loss_cny_per_kwh": rng.uniform(2, 20, n),
-        "restart_cost_cny": rng.uniform(0, 200, n),
-        "max_hours": hcap_h,
-        "max_calls": 2,
-        "fairness_weight_cny": 1000.0,
-        "method": "greedy",
-        "greedy_bound": "lp",
-    }
+    return three_day_peak(seed, n, frac, hcap_h)
 
 
 def _without_rounding(monkeypatch: pytest.MonkeyPatch, inst: dict) -> object:
