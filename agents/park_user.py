@@ -15,6 +15,8 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
+from markets._arrays import logistic
+
 if TYPE_CHECKING:
     from agents._model import ModelView
 
@@ -105,7 +107,7 @@ class ParkUser(mesa.Agent):
         u = rng.random((2, len(relative_gain)))
         evaluates = eligible & (u[0] >= inertia_prob)
         z = np.clip(beta_rel * (relative_gain - hurdle_share), -60.0, 60.0)
-        return evaluates & (u[1] < 1.0 / (1.0 + np.exp(-z)))
+        return evaluates & (u[1] < logistic(z))
 
     @staticmethod
     def decide_loan_application(

@@ -174,9 +174,9 @@ Package layout: one topic per module, re-exported here, in kW, kWh and CNY throu
 ``loss`` (loss per kWh, restart cost, loss of load), ``blocks`` (shortage events and
 blocks), ``problem`` (validation and the per-(user, block) data), ``milp`` (block MILP on
 HiGHS), ``greedy`` (merit-order passes), ``improve`` (fix-and-optimize), ``bounds``
-(Lagrangian bound), ``plan``
-(:class:`OrderlyPlan` and its evaluation from a block selection), ``schedule``
-(:func:`schedule`); :func:`~markets.fairness.jain_index` lives in :mod:`markets.fairness`.
+(Lagrangian bound), ``plan`` (:class:`OrderlyPlan` and its evaluation from a block
+selection), ``schedule`` (:func:`schedule`); :func:`~markets.fairness.jain_index` lives
+in :mod:`markets.fairness`.
 """
 
 from __future__ import annotations

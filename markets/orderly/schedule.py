@@ -317,7 +317,6 @@ def _hybrid(
     )
     if greedy.gap <= hybrid_gap:
         return greedy
-    heuristic = ("greedy", "greedy")  # status and method of the incumbent
     if np.isfinite(bound_g):  # only a bound can certify the improved plan
         xf, _, converged = _fix_and_optimize(
             prob, xg, max(time_limit_s - (time.perf_counter() - t0), 0.0)
@@ -336,7 +335,7 @@ def _hybrid(
             )
             if improved.gap <= hybrid_gap:
                 return improved
-            xg, heuristic, greedy = xf, (fo_status, "fix_and_optimize"), improved
+            xg, greedy = xf, improved  # the incumbent against the MILP
     x, bound, status, solver_gap = _solve_milp(prob, time_limit_s, mip_rel_gap)
     best_bound = max(bound, greedy.lower_bound_cny)
     if x is not None:
@@ -354,7 +353,7 @@ def _hybrid(
         if plan.objective_cny <= greedy.objective_cny:
             return plan
     name = "milp_dual" if bound > greedy.lower_bound_cny else bound_name
-    status = heuristic[0] if x is not None else "time_limit"
+    status = greedy.status if x is not None else "time_limit"
     return _finalise(
-        prob, _full_selection(prob, xg), best_bound, status, heuristic[1], name, t0, key=key
+        prob, _full_selection(prob, xg), best_bound, status, greedy.method, name, t0, key=key
     )
