@@ -14,6 +14,14 @@ Any other attribute (say ``pvlib.__version__``, ``mesa.space`` or ``from mesa im
 batch_run``) runs the package's own ``__init__`` on the same module object first, so
 code that uses the rest of the package sees the package it expects. A package
 already imported is left alone.
+
+A module may also take a function from a package by name when it is imported
+(pvlib's ``irradiance`` does ``from scipy.interpolate import splev`` and ``from
+scipy.optimize import bisect``, for models parksim does not call). Names in ``lazy``
+stand for such functions: each is bound to a function that, when called, runs the
+package's ``__init__`` and then the real function, so importing the module costs
+nothing of the package (scipy.interpolate and scipy.optimize: about 0.3 s of a run
+that builds a PV profile) unless the function is used.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import importlib
 import importlib.util
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -30,17 +38,25 @@ __all__ = ["defer_init"]
 
 
 def defer_init(
-    name: str, core: Mapping[str, str] | None = None, *, submodules: bool = False
+    name: str,
+    core: Mapping[str, str] | None = None,
+    *,
+    submodules: bool = False,
+    lazy: Sequence[str] = (),
 ) -> ModuleType:
     """Put a package into ``sys.modules``, its ``__init__`` deferred.
 
     Args:
-        name: The top-level package, e.g. ``"pvlib"``.
+        name: The package, e.g. ``"pvlib"`` or ``"scipy.optimize"`` (a subpackage's
+            parent is imported as usual).
         core: Attribute name → the submodule that defines it (read from there on
             first use, without the package's ``__init__``).
         submodules: Whether an attribute that names a submodule imports that
             submodule alone (``from pvlib import atmosphere`` inside pvlib's own
             modules) instead of running the package's ``__init__``.
+        lazy: Names of functions the package defines that are bound, until the
+            package's ``__init__`` has run, to a function that runs it and then calls
+            the real one (for modules that import such a function by name).
 
     Returns:
         The package module (the one already imported, if any).
@@ -80,5 +96,26 @@ def defer_init(
         return getattr(package, attr)
 
     package.__getattr__ = deferred  # type: ignore[method-assign]
+    for attr in lazy:
+        setattr(package, attr, _on_first_call(package, attr, complete))
     sys.modules[name] = package
+    parent, _, child = name.rpartition(".")
+    if parent:  # as the import system binds a submodule it has loaded
+        setattr(sys.modules[parent], child, package)
     return package
+
+
+def _on_first_call(package: ModuleType, attr: str, complete: Callable[[], None]) -> Any:
+    """A stand-in for ``package.attr``: runs the package's ``__init__``, then the real one."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        complete()
+        real = package.__dict__.get(attr)
+        if real is None or real is call:
+            raise AttributeError(f"module {package.__name__!r} has no attribute {attr!r}")
+        return real(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attr
+    call.__module__ = package.__name__
+    call.__doc__ = f"{package.__name__}.{attr}, imported on its first call."
+    return call

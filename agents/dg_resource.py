@@ -129,7 +129,13 @@ def pv_profile_kw_per_kwp(
             ``clearness``.
     """
     # pvlib's package __init__ imports every subpackage (about 0.4 s more than the
-    # three modules used here): deferred as mesa's is (agents/_deferred.py)
+    # three modules used here): deferred as mesa's is (agents/_deferred.py). Its
+    # irradiance, solarposition and clearsky modules import scipy.interpolate's
+    # splev, scipy.optimize and scipy.linalg's hankel (about 0.3 s) for models not
+    # called here: deferred too.
+    defer_init("scipy.interpolate", lazy=("splev",))
+    defer_init("scipy.optimize", lazy=("bisect",))
+    defer_init("scipy.linalg", lazy=("hankel",))
     defer_init("pvlib", submodules=True)
     from pvlib.irradiance import get_total_irradiance
     from pvlib.location import Location

@@ -138,3 +138,36 @@ def test_the_pv_profile_imports_pvlibs_modules_it_uses_only():
     assert deferred["after"] == [True, True, "pvlib.location"]
     assert full["before"]["pvlib.spectrum"] is True
     assert deferred["sha"] == full["sha"]
+
+
+def test_the_pv_profile_runs_no_scipy_package_init_that_pvlib_imports_by_name():
+    # pvlib's irradiance, solarposition and clearsky modules import splev, bisect,
+    # scipy.optimize and hankel for models the profile does not call: until one is
+    # called, scipy.interpolate's, scipy.optimize's and scipy.linalg's __init__ do not
+    # run. A stand-in runs the package and then the real function: bisect finds the
+    # root 1 of x - 1 on [0, 3] (to its default xtol 2e-12), and the package's own
+    # name is the real function afterwards; scipy.optimize, imported in full, takes
+    # what it needs from the deferred scipy.linalg, which then runs its __init__.
+    out = _fresh(
+        """
+        import json, sys
+        from agents.dg_resource import pv_profile_kw_per_kwp
+        pv_profile_kw_per_kwp(year=2024)
+        inner = ("scipy.interpolate._fitpack_py", "scipy.optimize._optimize", "scipy.linalg._basic")
+        before = [m in sys.modules for m in inner]
+        from pvlib import irradiance
+        root = irradiance.bisect(lambda x: x - 1.0, 0.0, 3.0)
+        import scipy.optimize
+        from scipy.optimize import bisect, milp
+        print(json.dumps({"before": before, "root": root,
+                          "optimize": "scipy.optimize._optimize" in sys.modules,
+                          "real": bisect.__module__, "milp": milp.__module__,
+                          "linalg": "scipy.linalg._basic" in sys.modules}))
+        """
+    )
+    assert out["before"] == [False, False, False]
+    assert abs(out["root"] - 1.0) <= 2e-12
+    assert out["optimize"] is True
+    assert out["real"] == "scipy.optimize._zeros_py"
+    assert out["milp"] == "scipy.optimize._milp"
+    assert out["linalg"] is True  # scipy.optimize's own imports complete deferred scipy.linalg
