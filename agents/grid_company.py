@@ -103,6 +103,8 @@ class GridCompany(mesa.Agent):
         "orderly_plan_weeks",
         "orderly_plan_gap_max",
         "orderly_plan_time_limited_weeks",
+        "orderly_day_plans",
+        "orderly_day_plan_gap_max",
     )
     INTERVAL_FIELDS: ClassVar[tuple[str, ...]] = ("tariff_cny_per_kwh",)
 
@@ -222,6 +224,7 @@ class GridCompany(mesa.Agent):
     def kpis(self) -> dict[str, float]:
         """Orderly-plan, penalty and profit KPIs."""
         stats = self.plan_stats
+        day = self.planner.day_plan_stats
         return {
             "penalty_cny": float(self.model.rec.user_totals("penalty_cny").sum()),
             "grid_company_profit_cny": self.model.ledger.balance("grid"),
@@ -230,14 +233,28 @@ class GridCompany(mesa.Agent):
             "orderly_plan_time_limited_weeks": float(
                 sum(s["status"] == "time_limit" for s in stats)
             ),
+            "orderly_day_plans": float(len(day)),
+            # emergency shedding is the greedy merit order by rule: its gap is not a target
+            "orderly_day_plan_gap_max": float(
+                max((s["gap"] for s in day if s["kind"] != "emergency"), default=0.0)
+            ),
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """``plans``: one row per weekly plan (method, status, gap, objective, time)."""
+        """The grid company's tables: its weekly plans and the plans made within a day.
+
+        ``plans``: one row per weekly plan (method, status, gap, objective, time);
+        ``day_plans``: one row per plan made within a day (its date and kind first).
+        """
         plans = pd.DataFrame(self.plan_stats)
         if plans.empty:
             plans = pd.DataFrame(columns=["week_start", "method", "status", "gap", "solve_time_s"])
-        return {"plans": plans}
+        day_plans = pd.DataFrame(self.planner.day_plan_stats)
+        if day_plans.empty:
+            day_plans = pd.DataFrame(
+                columns=["date", "kind", "method", "status", "gap", "solve_time_s"]
+            )
+        return {"plans": plans, "day_plans": day_plans}
 
     # ------------------------------------------------------------------ capacity
     def planned_capacity_kw(self, day: int) -> NDArray[np.float64]:
@@ -337,7 +354,9 @@ class GridCompany(mesa.Agent):
             kept = np.where(planned, forecast - np.minimum(pop.block_kw[:, None], forecast), 0.0)
             free_loads = np.where(planned, 0.0, forecast)
             cap_free = np.maximum(capacity - kept.sum(axis=0), 0.0)
-            sd = self.planner.schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
+            sd = self.planner.schedule(
+                free_loads, cap_free, first * dt_h, weekly_caps=False, record=(day, "same_day")
+            )
             same_day = sd.curtail & ~planned
             self.publish_same_day(day, same_day)
         instructed = planned | same_day if same_day.any() else planned
@@ -455,6 +474,7 @@ class GridCompany(mesa.Agent):
             method="greedy",
             weekly_caps=False,
             min_duration=1,
+            record=(day, "emergency"),
         )
         r_em = runs(em.curtail & ~instructed)
         self._notify(day, r_em, kind="notice")

@@ -152,7 +152,9 @@ def dispatch_market_day(grid: Any, day: int, demand_kw: NDArray[np.float64]) -> 
         free_loads = np.where(instructed, 0.0, forecast)
         cap_free = np.maximum(capacity - kept.sum(axis=0), 0.0)
         if (free_loads.sum(axis=0) > cap_free + 1e-9 * np.maximum(cap_free, 1.0)).any():
-            sd = grid.planner.schedule(free_loads, cap_free, first * dt_h, weekly_caps=False)
+            sd = grid.planner.schedule(
+                free_loads, cap_free, first * dt_h, weekly_caps=False, record=(day, "same_day")
+            )
             same_day = sd.curtail & ~instructed
             if grid.publish_same_day(day, same_day):
                 instructed |= same_day
@@ -267,6 +269,7 @@ def day_ahead_fallback_plan(
         weekly_caps=False,
         greedy_bound="lagrangian",
         intervals_per_day=hi - lo,
+        record=(day, "fallback"),
     )
     fallback = np.zeros_like(il)
     fallback[:, lo:hi] = plan.curtail

@@ -31,9 +31,39 @@ from markets.orderly import loss_cny_per_kwh, restart_cost_applies, schedule
 if TYPE_CHECKING:
     from agents._model import ModelView
 
-__all__ = ["OrderlyPlanner", "WeekPlan"]
+__all__ = ["DAY_PLAN_KINDS", "OrderlyPlanner", "WeekPlan"]
 
 _log = logging.getLogger("parksim")
+
+#: Plans made within a day, as ``day_plans.parquet``'s ``kind`` names them:
+#: ``same_day`` (a failure known at 00:00, planned on the forecast), ``fallback``
+#: (the mature market's day-ahead fallback for the shortage left after the market
+#: and interruptible load) and ``emergency`` (the merit-order shedding of what is
+#: still over capacity, a greedy plan of calls of any length).
+DAY_PLAN_KINDS: tuple[str, ...] = ("same_day", "fallback", "emergency")
+
+
+def _solver_figures(plan: Any, planned_kw: float, interval_h: float) -> dict[str, Any]:
+    """A plan's solver figures for the outputs (CNY; kWh; s; gap and Jain dimensionless).
+
+    Args:
+        plan: The plan (``markets.orderly.OrderlyPlan``).
+        planned_kw: Its curtailed kW summed over users and intervals.
+        interval_h: Interval length, h.
+    """
+    return {
+        "method": plan.method,
+        "status": plan.status,
+        "gap": float(plan.gap),
+        "objective_cny": float(plan.objective_cny),
+        "lower_bound_cny": float(plan.lower_bound_cny),
+        "bound_method": plan.bound_method,
+        "loss_cny": float(plan.loss_cny),
+        "solve_time_s": float(plan.solve_time_s),
+        "planned_kwh": planned_kw * interval_h,
+        "unserved_kwh": float(plan.unserved_kw.sum() * interval_h),
+        "jain": float(plan.jain),
+    }
 
 
 @dataclass(frozen=True)
@@ -73,6 +103,8 @@ class OrderlyPlanner:
         n = model.pop.n_users
         self.plans: dict[int, WeekPlan] = {}
         self.plan_stats: list[dict[str, Any]] = []
+        #: Solver figures of every plan made within a day (:data:`DAY_PLAN_KINDS`).
+        self.day_plan_stats: list[dict[str, Any]] = []
         self.curtailed_kwh_total = np.zeros(n)
         self.demand_kwh_total = np.zeros(n)
         self._last_plan: Any = None  # last weekly plan: a warm start for the next week
@@ -104,6 +136,7 @@ class OrderlyPlanner:
         previous: Any = None,
         greedy_bound: str | None = None,
         intervals_per_day: int | None = None,
+        record: tuple[int, str] | None = None,
     ) -> Any:
         """Solve an orderly plan for loads against a capacity (``markets.orderly.schedule``).
 
@@ -121,14 +154,22 @@ class OrderlyPlanner:
                 LP relaxation).
             intervals_per_day: Intervals of a planning day (default: the model's;
                 a window of one day passes its length: calls never cross it).
+            record: ``(day, kind)`` of a plan made within a day (a kind of
+                :data:`DAY_PLAN_KINDS`): its solver figures are kept in
+                :attr:`day_plan_stats` (``day_plans.parquet``).
 
         Returns:
             The plan (``markets.orderly.OrderlyPlan``).
+
+        Raises:
+            ValueError: If ``record`` names an unknown kind.
         """
         m = self.model
         o = m.cfg.orderly
         steps = m.ipd // 24
-        return schedule(
+        if record is not None and record[1] not in DAY_PLAN_KINDS:
+            raise ValueError(f"day plan kind must be one of {DAY_PLAN_KINDS}, got {record[1]!r}")
+        plan = schedule(
             loads_kw,
             capacity_kw,
             m.pop.block_kw if block_kw is None else block_kw,
@@ -154,6 +195,12 @@ class OrderlyPlanner:
             lagrangian_iters=o.lagrangian_iters,
             previous=previous,
         )
+        if record is not None:
+            day, kind = record
+            row = {"date": m.clock.date_of(day), "kind": kind}
+            row.update(_solver_figures(plan, float(plan.curtailed_kw.sum()), m.interval_h))
+            self.day_plan_stats.append(row)
+        return plan
 
     def plan_week(self, first_day: int, sent_at: np.datetime64) -> None:
         """Forecast a week, solve the orderly plan and publish it on the platform.
@@ -181,20 +228,8 @@ class OrderlyPlanner:
         else:
             planned_kw, r = plan.curtailed_kw.sum(), runs(plan.curtail)
             self._week_mask = (plan.curtail, plan.curtailed_kw, planned_kw, r)
-        stats = {
-            "week_start": m.clock.date_of(first_day),
-            "method": plan.method,
-            "status": plan.status,
-            "gap": float(plan.gap),
-            "objective_cny": float(plan.objective_cny),
-            "lower_bound_cny": float(plan.lower_bound_cny),
-            "bound_method": plan.bound_method,
-            "loss_cny": float(plan.loss_cny),
-            "solve_time_s": float(plan.solve_time_s),
-            "planned_kwh": float(planned_kw * m.interval_h),
-            "unserved_kwh": float(plan.unserved_kw.sum() * m.interval_h),
-            "jain": float(plan.jain),
-        }
+        stats = {"week_start": m.clock.date_of(first_day)}
+        stats.update(_solver_figures(plan, float(planned_kw), m.interval_h))
         self.plan_stats.append(stats)
         if plan.status == "time_limit":
             _log.warning(

@@ -185,3 +185,23 @@ def test_presets_keep_the_orderly_plan_switch():
     mature = compose_config(["park=small", "phase=mature"])
     validate(mature)
     assert mature.phase.orderly_fallback and mature.phase.market and mature.phase.efficiency
+
+
+def test_the_fallback_plans_are_in_day_plans(run_small, mature):
+    # One "fallback" row per delivery day with a shortage IL left uncovered, each
+    # certified by its bound; the days that published fallback calls are among them.
+    kpis, da, _, _, events = mature
+    _, out = run_small(MATURE)
+    day = pd.read_parquet(out / "day_plans.parquet")
+    fallback = day[day.kind == "fallback"]
+    start = pd.Timestamp("2025-01-06")
+    short = {(start + pd.Timedelta(days=int(d))).date() for d in da.day[da.il_uncovered_kw > 0]}
+    assert short and set(fallback.date) == short and fallback.date.is_unique
+    assert (fallback.lower_bound_cny <= fallback.objective_cny * (1 + 1e-9) + 1e-9).all()
+    published = events[events.kind.astype(str) == "fallback_plan"]
+    assert set(pd.to_datetime(published.effective_at).dt.date) <= set(
+        fallback.date[fallback.planned_kwh > 0]
+    )
+    assert kpis["orderly_day_plans"] == len(day)
+    planned = day[day.kind != "emergency"]
+    assert kpis["orderly_day_plan_gap_max"] == pytest.approx(planned.gap.max())

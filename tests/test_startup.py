@@ -7,10 +7,13 @@ everything already.
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,3 +174,75 @@ def test_the_pv_profile_runs_no_scipy_package_init_that_pvlib_imports_by_name():
     assert out["real"] == "scipy.optimize._zeros_py"
     assert out["milp"] == "scipy.optimize._milp"
     assert out["linalg"] is True  # scipy.optimize's own imports complete deferred scipy.linalg
+
+
+def _fresh_env(code: str, **env: str | None) -> dict:
+    """:func:`_fresh` with environment variables set (a value of None removes one)."""
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if k not in env}
+    environ.update({k: v for k, v in env.items() if v is not None})
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="numpy's x86-64 kernels"
+)
+def test_parksim_imports_numpy_without_avx512_kernels():
+    # Without AVX-512 kernels numpy's float64 exp, log, log1p and power call the C
+    # library per element: equal bit for bit to math's, on any x86-64 CPU (with
+    # AVX-512 they differ in the last bits, and the model's decisions with them).
+    out = _fresh_env(
+        """
+        import json, math, os, sys
+        before = "numpy" in sys.modules
+        import simulation
+        import numpy as np
+        from markets._cpu import avx512_targets, numpy_kernels_pinned
+        x = np.random.default_rng(1).normal(0.0, 5.0, 20_000)
+        p = np.abs(x) + 0.01
+        same = {
+            "exp": np.exp(x).tolist() == [math.exp(v) for v in x.tolist()],
+            "log": np.log(p).tolist() == [math.log(v) for v in p.tolist()],
+            "log1p": np.log1p(p).tolist() == [math.log1p(v) for v in p.tolist()],
+            "power": np.power(p, 1.7).tolist() == [math.pow(v, 1.7) for v in p.tolist()],
+        }
+        print(json.dumps({"before": before, "env": os.environ["NPY_DISABLE_CPU_FEATURES"],
+                          "targets": " ".join(avx512_targets(np.__version__)),
+                          "pinned": numpy_kernels_pinned(), "same": same}))
+        """,
+        NPY_DISABLE_CPU_FEATURES=None,
+    )
+    assert out["before"] is False
+    assert out["env"] == out["targets"]
+    assert out["pinned"] is True
+    assert out["same"] == {"exp": True, "log": True, "log1p": True, "power": True}
+
+
+def test_a_users_numpy_cpu_features_setting_is_kept():
+    out = _fresh_env(
+        """
+        import json, os
+        import simulation
+        print(json.dumps(os.environ["NPY_DISABLE_CPU_FEATURES"]))
+        """,
+        NPY_DISABLE_CPU_FEATURES="",
+    )
+    assert out == ""
+
+
+def test_avx512_targets_follow_numpys_names():
+    from markets._cpu import avx512_targets
+
+    assert avx512_targets("2.4.6") == ("X86_V4", "AVX512_ICL", "AVX512_SPR")
+    assert avx512_targets("3.0.0")[0] == "X86_V4"
+    assert avx512_targets("2.3.5")[0] == "AVX512F"
+    assert avx512_targets("1.26.4") == avx512_targets("2.3.5")

@@ -1,0 +1,98 @@
+"""The same floats on every x86-64 machine: numpy's AVX-512 kernels off.
+
+numpy picks its ufunc kernels at import from the CPU it runs on. On a CPU with
+AVX-512 (Intel since Skylake-SP, AMD since Zen 4) its float64 ``exp``, ``log``,
+``log1p``, ``expm1``, ``power``, ``arctan``, ``sinh``, ``cosh``, ``cbrt`` and the
+base-2 and base-10 logarithms run vectorised kernels that are accurate to a few
+units in the last place; without AVX-512 numpy calls the C library's functions
+for each element. Both are correct, but they differ in the last bits, and a run
+of the model turns last bits into different decisions: measured on the small
+park's 28-day orderly run (``tests/reference/golden.json``), an AMD Zen 5 machine
+gave a different weekly plan, 632 platform events instead of 680 and 0.2 % more
+energy curtailed than the AVX2 machines the reference was taken on. Sums, means,
+matrix products, square roots and the random generator's draws are the same on
+both (checked element for element).
+
+:func:`pin_numpy_kernels` sets ``NPY_DISABLE_CPU_FEATURES`` to numpy's AVX-512
+dispatch targets before numpy is imported, so a seed gives the same results on
+any x86-64 machine (with the same C library): every parksim package calls it
+first thing (``markets``, which every other package imports first). It leaves
+the variable alone when the user has set it (``NPY_DISABLE_CPU_FEATURES=`` with
+nothing keeps every kernel on), and can do nothing when numpy was imported before
+parksim (a notebook that imported numpy first): :func:`numpy_kernels_pinned`
+tells. The cost is small: the model's transcendental functions run on a few
+thousand values a day.
+
+References:
+    numpy 2.4 "CPU build options" and "CPU/SIMD optimizations"
+    (``NPY_DISABLE_CPU_FEATURES``; the x86 dispatch targets ``X86_V4``,
+    ``AVX512_ICL``, ``AVX512_SPR``; before 2.4 ``AVX512F`` … ``AVX512_SPR``).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+import warnings
+
+__all__ = ["ENV", "avx512_targets", "numpy_kernels_pinned", "pin_numpy_kernels"]
+
+#: numpy's variable naming the dispatch targets it must not use.
+ENV = "NPY_DISABLE_CPU_FEATURES"
+
+
+def avx512_targets(numpy_version: str) -> tuple[str, ...]:
+    """The AVX-512 dispatch targets of numpy on x86-64, by numpy version.
+
+    numpy 2.4 groups the x86 targets by micro-architecture level (``X86_V4`` is
+    AVX-512 F/CD/VL/BW/DQ); earlier releases name each AVX-512 extension. Naming
+    a target a numpy build does not dispatch is an ``ImportWarning``.
+
+    Args:
+        numpy_version: numpy's version string (``"2.4.6"``).
+    """
+    parts = [int(p) for p in numpy_version.split(".")[:2] if p.isdigit()]
+    if tuple(parts) >= (2, 4):
+        return ("X86_V4", "AVX512_ICL", "AVX512_SPR")
+    return ("AVX512F", "AVX512CD", "AVX512_SKX", "AVX512_CLX", "AVX512_CNL", "AVX512_ICL")
+
+
+def pin_numpy_kernels() -> None:
+    """Import numpy with its AVX-512 kernels off, unless numpy is imported already.
+
+    On x86-64 only, and only when ``NPY_DISABLE_CPU_FEATURES`` is unset. numpy is
+    imported here, with its warning about any target its build does not dispatch
+    silenced. The variable stays set, so worker processes (a sweep's, a SLURM
+    job's) import numpy the same way.
+    """
+    if "numpy" in sys.modules:
+        return
+    if ENV not in os.environ and platform.machine().lower() in ("x86_64", "amd64"):
+        try:
+            version = importlib.metadata.version("numpy")
+        except importlib.metadata.PackageNotFoundError:
+            return
+        os.environ[ENV] = " ".join(avx512_targets(version))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImportWarning)
+        import numpy  # noqa: F401
+
+
+def numpy_kernels_pinned() -> bool:
+    """Whether this process's numpy runs without AVX-512 kernels (or the CPU has none).
+
+    True when numpy dispatches none of its AVX-512 targets: pinned by
+    :func:`pin_numpy_kernels`, or a CPU without AVX-512, or not x86-64.
+    """
+    import numpy as np
+
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")  # numpy >= 2
+    except ImportError:  # numpy 1.26
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    dispatched = set(getattr(umath, "__cpu_dispatch__", ()))
+    features = getattr(umath, "__cpu_features__", {})
+    targets = avx512_targets(np.__version__)
+    return not any(features.get(t, False) for t in targets if t in dispatched)
