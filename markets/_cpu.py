@@ -44,7 +44,7 @@ ENV = "NPY_DISABLE_CPU_FEATURES"
 
 
 def avx512_targets(numpy_version: str) -> tuple[str, ...]:
-    """The AVX-512 dispatch targets of numpy on x86-64, by numpy version.
+    """The AVX-512 dispatch targets of numpy on x86-64, by numpy version (dimensionless).
 
     numpy 2.4 groups the x86 targets by micro-architecture level (``X86_V4`` is
     AVX-512 F/CD/VL/BW/DQ); earlier releases name each AVX-512 extension. Naming
@@ -52,6 +52,9 @@ def avx512_targets(numpy_version: str) -> tuple[str, ...]:
 
     Args:
         numpy_version: numpy's version string (``"2.4.6"``).
+
+    Returns:
+        The target names, as ``NPY_DISABLE_CPU_FEATURES`` takes them.
     """
     parts = [int(p) for p in numpy_version.split(".")[:2] if p.isdigit()]
     if tuple(parts) >= (2, 4):
@@ -60,7 +63,7 @@ def avx512_targets(numpy_version: str) -> tuple[str, ...]:
 
 
 def pin_numpy_kernels() -> None:
-    """Import numpy with its AVX-512 kernels off, unless numpy is imported already.
+    """Import numpy with its AVX-512 kernels off, unless numpy is imported already (dimensionless).
 
     On x86-64 only, and only when ``NPY_DISABLE_CPU_FEATURES`` is unset. numpy is
     imported here, with its warning about any target its build does not dispatch
@@ -81,10 +84,11 @@ def pin_numpy_kernels() -> None:
 
 
 def numpy_kernels_pinned() -> bool:
-    """Whether this process's numpy runs without AVX-512 kernels (or the CPU has none).
+    """Whether this process's numpy runs without AVX-512 kernels (dimensionless flag).
 
-    True when numpy dispatches none of its AVX-512 targets: pinned by
-    :func:`pin_numpy_kernels`, or a CPU without AVX-512, or not x86-64.
+    Returns:
+        True when numpy dispatches none of its AVX-512 targets: pinned by
+        :func:`pin_numpy_kernels`, or a CPU without AVX-512, or not x86-64.
     """
     import numpy as np
 
