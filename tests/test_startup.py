@@ -18,14 +18,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _fresh(code: str) -> dict:
-    """Run ``code`` in a fresh interpreter at the repository root; its last stdout line as JSON."""
+def _fresh(code: str, **env: str | None) -> dict:
+    """Run ``code`` in a fresh interpreter at the repository root; its last stdout line as JSON.
+
+    Keyword arguments set environment variables for it (None removes one).
+    """
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if k not in env}
+    environ.update({k: v for k, v in env.items() if v is not None})
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=environ,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -176,23 +184,6 @@ def test_the_pv_profile_runs_no_scipy_package_init_that_pvlib_imports_by_name():
     assert out["linalg"] is True  # scipy.optimize's own imports complete deferred scipy.linalg
 
 
-def _fresh_env(code: str, **env: str | None) -> dict:
-    """:func:`_fresh` with environment variables set (a value of None removes one)."""
-    import os
-
-    environ = {k: v for k, v in os.environ.items() if k not in env}
-    environ.update({k: v for k, v in env.items() if v is not None})
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environ,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.skipif(
     platform.machine().lower() not in ("x86_64", "amd64"), reason="numpy's x86-64 kernels"
 )
@@ -200,7 +191,7 @@ def test_parksim_imports_numpy_without_avx512_kernels():
     # Without AVX-512 kernels numpy's float64 exp, log, log1p and power call the C
     # library per element: equal bit for bit to math's, on any x86-64 CPU (with
     # AVX-512 they differ in the last bits, and the model's decisions with them).
-    out = _fresh_env(
+    out = _fresh(
         """
         import json, math, os, sys
         before = "numpy" in sys.modules
@@ -228,7 +219,7 @@ def test_parksim_imports_numpy_without_avx512_kernels():
 
 
 def test_a_users_numpy_cpu_features_setting_is_kept():
-    out = _fresh_env(
+    out = _fresh(
         """
         import json, os
         import simulation
