@@ -1,4 +1,4 @@
-"""The same floats on every x86-64 machine: numpy's AVX-512 kernels off.
+"""The same floats on every x86-64 machine: numpy's and OpenBLAS's AVX-512 kernels off.
 
 numpy picks its ufunc kernels at import from the CPU it runs on. On a CPU with
 AVX-512 (Intel since Skylake-SP, AMD since Zen 4) its float64 ``exp``, ``log``,
@@ -10,8 +10,17 @@ of the model turns last bits into different decisions: measured on the small
 park's 28-day orderly run (``tests/reference/golden.json``), an AMD Zen 5 machine
 gave a different weekly plan, 632 platform events instead of 680 and 0.2 % more
 energy curtailed than the AVX2 machines the reference was taken on. Sums, means,
-matrix products, square roots and the random generator's draws are the same on
-both (checked element for element).
+square roots and the random generator's draws are numpy's own loops and the same
+on both (checked element for element).
+
+Matrix and vector products (``@``, ``np.dot``) are OpenBLAS's, bundled with
+numpy and scipy, which also picks its kernels by CPU at load time: on an Intel
+Xeon with AVX-512 it runs its ``SkylakeX`` kernels, whose dot products add in
+another order than the ``Haswell`` kernels of AVX2 machines, and Jain's index of
+a weekly plan came out one unit in the last place apart (the golden runs failed
+on it). :func:`pin_numpy_kernels` therefore also sets ``OPENBLAS_CORETYPE`` to
+``Haswell`` on a CPU with AVX-512 (which always has Haswell's AVX2 and FMA), read
+from ``/proc/cpuinfo`` (Linux; elsewhere OpenBLAS keeps its own choice).
 
 :func:`pin_numpy_kernels` sets ``NPY_DISABLE_CPU_FEATURES`` to numpy's AVX-512
 dispatch targets before numpy is imported, so a seed gives the same results on
@@ -27,6 +36,8 @@ References:
     numpy 2.4 "CPU build options" and "CPU/SIMD optimizations"
     (``NPY_DISABLE_CPU_FEATURES``; the x86 dispatch targets ``X86_V4``,
     ``AVX512_ICL``, ``AVX512_SPR``; before 2.4 ``AVX512F`` … ``AVX512_SPR``).
+    OpenBLAS 0.3 "Runtime variables" (``OPENBLAS_CORETYPE``, for builds with
+    ``DYNAMIC_ARCH``, as numpy's and scipy's wheels are).
 """
 
 from __future__ import annotations
@@ -37,10 +48,57 @@ import platform
 import sys
 import warnings
 
-__all__ = ["ENV", "avx512_targets", "numpy_kernels_pinned", "pin_numpy_kernels"]
+__all__ = [
+    "BLAS_CORE",
+    "BLAS_ENV",
+    "ENV",
+    "avx512_targets",
+    "cpu_flags",
+    "cpu_has_avx512",
+    "numpy_kernels_pinned",
+    "pin_numpy_kernels",
+]
 
 #: numpy's variable naming the dispatch targets it must not use.
 ENV = "NPY_DISABLE_CPU_FEATURES"
+#: OpenBLAS's variable naming the CPU whose kernels it runs.
+BLAS_ENV = "OPENBLAS_CORETYPE"
+#: The kernels of Intel AVX2 machines (Haswell on; AMD Zen kernels are built from their sources).
+BLAS_CORE = "Haswell"
+
+
+def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
+    """The CPU's feature flags, from the ``flags`` line of ``/proc/cpuinfo`` (dimensionless).
+
+    Args:
+        cpuinfo: The text of ``/proc/cpuinfo``; default read from it (no flags when
+            it cannot be read: not Linux).
+
+    Returns:
+        The flags (``avx2``, ``fma``, ``avx512f``, ...), empty if none are found.
+    """
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return frozenset()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def cpu_has_avx512(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU has AVX-512 (``avx512f`` among :func:`cpu_flags`; a flag).
+
+    Args:
+        cpuinfo: As for :func:`cpu_flags`.
+
+    Returns:
+        True when the ``flags`` line names ``avx512f``. Dimensionless.
+    """
+    return "avx512f" in cpu_flags(cpuinfo)
 
 
 def avx512_targets(numpy_version: str) -> tuple[str, ...]:
@@ -63,32 +121,39 @@ def avx512_targets(numpy_version: str) -> tuple[str, ...]:
 
 
 def pin_numpy_kernels() -> None:
-    """Import numpy with its AVX-512 kernels off, unless numpy is imported already (dimensionless).
+    """Import numpy with its and OpenBLAS's AVX-512 kernels off, unless imported already.
 
-    On x86-64 only, and only when ``NPY_DISABLE_CPU_FEATURES`` is unset. numpy is
-    imported here, with its warning about any target its build does not dispatch
-    silenced. The variable stays set, so worker processes (a sweep's, a SLURM
-    job's) import numpy the same way.
+    On x86-64 only. ``NPY_DISABLE_CPU_FEATURES`` is set when unset;
+    ``OPENBLAS_CORETYPE`` is set to :data:`BLAS_CORE` when unset and the CPU has
+    AVX-512 (:func:`cpu_has_avx512`). numpy is imported here, with its warning
+    about any target its build does not dispatch silenced. The variables stay
+    set, so worker processes (a sweep's, a SLURM job's) import numpy the same
+    way. Dimensionless: no quantity is returned.
     """
     if "numpy" in sys.modules:
         return
-    if ENV not in os.environ and platform.machine().lower() in ("x86_64", "amd64"):
-        try:
-            version = importlib.metadata.version("numpy")
-        except importlib.metadata.PackageNotFoundError:
-            return
-        os.environ[ENV] = " ".join(avx512_targets(version))
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        if BLAS_ENV not in os.environ and cpu_has_avx512():
+            os.environ[BLAS_ENV] = BLAS_CORE
+        if ENV not in os.environ:
+            try:
+                version = importlib.metadata.version("numpy")
+            except importlib.metadata.PackageNotFoundError:
+                return
+            os.environ[ENV] = " ".join(avx512_targets(version))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImportWarning)
         import numpy  # noqa: F401
 
 
 def numpy_kernels_pinned() -> bool:
-    """Whether this process's numpy runs without AVX-512 kernels (dimensionless flag).
+    """Whether this process's numpy and OpenBLAS run without AVX-512 kernels (a flag).
 
     Returns:
-        True when numpy dispatches none of its AVX-512 targets: pinned by
-        :func:`pin_numpy_kernels`, or a CPU without AVX-512, or not x86-64.
+        True when numpy dispatches none of its AVX-512 targets and, on a CPU
+        with AVX-512, ``OPENBLAS_CORETYPE`` is :data:`BLAS_CORE` (pinned by
+        :func:`pin_numpy_kernels`); or a CPU without AVX-512; or not x86-64.
+        Dimensionless.
     """
     import numpy as np
 
@@ -99,4 +164,6 @@ def numpy_kernels_pinned() -> bool:
     dispatched = set(getattr(umath, "__cpu_dispatch__", ()))
     features = getattr(umath, "__cpu_features__", {})
     targets = avx512_targets(np.__version__)
-    return not any(features.get(t, False) for t in targets if t in dispatched)
+    if any(features.get(t, False) for t in targets if t in dispatched):
+        return False
+    return os.environ.get(BLAS_ENV) == BLAS_CORE or not cpu_has_avx512()

@@ -230,6 +230,61 @@ def test_a_users_numpy_cpu_features_setting_is_kept():
     assert out == ""
 
 
+_BLAS_PRODUCTS = """
+    import json, os
+    {imports}
+    import numpy as np
+    rng = np.random.default_rng(7)
+    x = rng.normal(0.0, 1.0, 4_001)
+    a = rng.normal(0.0, 1.0, (97, 389))
+    v = rng.normal(0.0, 1.0, 389)
+    print(json.dumps({{"env": os.environ.get("OPENBLAS_CORETYPE"),
+                      "dot": float(np.dot(x, x)), "gemv": (a @ v).tolist(),
+                      "gemm": (a @ a.T).ravel().tolist()}}))
+"""
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="OpenBLAS's x86-64 kernels"
+)
+def test_parksim_runs_openblas_products_with_the_avx2_machines_kernels():
+    # OpenBLAS (numpy's @ and np.dot) picks its kernels by CPU at load time; on an
+    # AVX-512 CPU its SkylakeX kernels add in another order than the Haswell kernels
+    # of AVX2 machines. With parksim imported first, every product is bit for bit the
+    # one numpy gives with OPENBLAS_CORETYPE=Haswell set by hand, on any x86-64 CPU
+    # with AVX2 (on one without AVX-512 the variable is left unset).
+    from markets._cpu import BLAS_CORE, cpu_flags, cpu_has_avx512
+
+    ours = _fresh(_BLAS_PRODUCTS.format(imports="import simulation"), OPENBLAS_CORETYPE=None)
+    assert ours.pop("env") == (BLAS_CORE if cpu_has_avx512() else None)
+    if {"avx2", "fma"} <= cpu_flags():  # Haswell's kernels run on this CPU
+        by_hand = _fresh(_BLAS_PRODUCTS.format(imports=""), OPENBLAS_CORETYPE=BLAS_CORE)
+        assert by_hand.pop("env") == BLAS_CORE
+        assert ours == by_hand
+
+
+def test_a_users_openblas_coretype_is_kept():
+    out = _fresh(
+        """
+        import json, os
+        import simulation
+        print(json.dumps(os.environ["OPENBLAS_CORETYPE"]))
+        """,
+        OPENBLAS_CORETYPE="Prescott",
+    )
+    assert out == "Prescott"
+
+
+def test_cpu_flags_are_read_from_the_flags_line():
+    from markets._cpu import cpu_flags, cpu_has_avx512
+
+    head = "processor\t: 0\nmodel name\t: X\n"
+    assert cpu_flags(head + "flags\t\t: fpu avx2 fma\n") == {"fpu", "avx2", "fma"}
+    assert cpu_has_avx512(head + "flags\t\t: fpu sse2 avx2 fma avx512f avx512dq\n") is True
+    assert cpu_has_avx512(head + "flags\t\t: fpu sse2 avx2 fma avx512_vnni\n") is False
+    assert cpu_has_avx512(head) is False
+
+
 def test_avx512_targets_follow_numpys_names():
     from markets._cpu import avx512_targets
 
