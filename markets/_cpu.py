@@ -96,7 +96,7 @@ def cpu_has_avx512(cpuinfo: str | None = None) -> bool:
         cpuinfo: As for :func:`cpu_flags`.
 
     Returns:
-        True when the ``flags`` line names ``avx512f``. Dimensionless.
+        True when the ``flags`` line names ``avx512f`` (dimensionless).
     """
     return "avx512f" in cpu_flags(cpuinfo)
 
@@ -128,7 +128,7 @@ def pin_numpy_kernels() -> None:
     AVX-512 (:func:`cpu_has_avx512`). numpy is imported here, with its warning
     about any target its build does not dispatch silenced. The variables stay
     set, so worker processes (a sweep's, a SLURM job's) import numpy the same
-    way. Dimensionless: no quantity is returned.
+    way (dimensionless: no quantity is returned).
     """
     if "numpy" in sys.modules:
         return
@@ -152,8 +152,7 @@ def numpy_kernels_pinned() -> bool:
     Returns:
         True when numpy dispatches none of its AVX-512 targets and, on a CPU
         with AVX-512, ``OPENBLAS_CORETYPE`` is :data:`BLAS_CORE` (pinned by
-        :func:`pin_numpy_kernels`); or a CPU without AVX-512; or not x86-64.
-        Dimensionless.
+        :func:`pin_numpy_kernels`); or a CPU without AVX-512; or not x86-64 (dimensionless).
     """
     import numpy as np
 
