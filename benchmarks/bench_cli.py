@@ -204,9 +204,7 @@ def scaling(args: argparse.Namespace) -> None:
             )
 
 
-def _sweep_wall_s(
-    n_jobs: int, phase: str, days: int, members: int, *extra: str
-) -> tuple[float, float]:
+def _sweep_s(n_jobs: int, phase: str, days: int, members: int, *extra: str) -> tuple[float, float]:
     """``parksim -m seed=0,...,members-1`` as a user runs it, ``n_jobs`` workers.
 
     Returns:
@@ -261,11 +259,11 @@ def sweep(args: argparse.Namespace) -> None:
     for phase in args.phases:
         serial, parallel, loky, cpu = [], [], [], []
         for _ in range(args.repeat):  # alternating, so all see the same machine
-            wall_s, cpu_s = _sweep_wall_s(1, phase, args.days, n)
+            wall_s, cpu_s = _sweep_s(1, phase, args.days, n)
             serial.append(wall_s)
             cpu.append(cpu_s)
-            parallel.append(_sweep_wall_s(2, phase, args.days, n)[0])
-            loky.append(_sweep_wall_s(2, phase, args.days, n, "hydra.launcher.backend=loky")[0])
+            parallel.append(_sweep_s(2, phase, args.days, n)[0])
+            loky.append(_sweep_s(2, phase, args.days, n, "hydra.launcher.backend=loky")[0])
         best = serial.index(min(serial))
         print(f"uptime: {os.popen('uptime').read().strip()}")
         print(

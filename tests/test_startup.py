@@ -218,16 +218,19 @@ def test_parksim_imports_numpy_without_avx512_kernels():
     assert out["same"] == {"exp": True, "log": True, "log1p": True, "power": True}
 
 
-def test_a_users_numpy_cpu_features_setting_is_kept():
+@pytest.mark.parametrize(
+    ("variable", "value"), [("NPY_DISABLE_CPU_FEATURES", ""), ("OPENBLAS_CORETYPE", "Prescott")]
+)
+def test_a_users_cpu_kernel_setting_is_kept(variable, value):
     out = _fresh(
-        """
+        f"""
         import json, os
         import simulation
-        print(json.dumps(os.environ["NPY_DISABLE_CPU_FEATURES"]))
+        print(json.dumps(os.environ["{variable}"]))
         """,
-        NPY_DISABLE_CPU_FEATURES="",
+        **{variable: value},
     )
-    assert out == ""
+    assert out == value
 
 
 _BLAS_PRODUCTS = """
@@ -261,18 +264,6 @@ def test_parksim_runs_openblas_products_with_the_avx2_machines_kernels():
         by_hand = _fresh(_BLAS_PRODUCTS.format(imports=""), OPENBLAS_CORETYPE=BLAS_CORE)
         assert by_hand.pop("env") == BLAS_CORE
         assert ours == by_hand
-
-
-def test_a_users_openblas_coretype_is_kept():
-    out = _fresh(
-        """
-        import json, os
-        import simulation
-        print(json.dumps(os.environ["OPENBLAS_CORETYPE"]))
-        """,
-        OPENBLAS_CORETYPE="Prescott",
-    )
-    assert out == "Prescott"
 
 
 def test_cpu_flags_are_read_from_the_flags_line():
