@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from agents.day_dispatch import DayDispatch
 from agents.market_dispatch import dispatch_market_day
 from agents.orderly_planner import OrderlyPlanner
 from agents.park_user import ParkUser
@@ -48,40 +48,6 @@ __all__ = ["DayDispatch", "GridCompany"]
 
 _H = np.timedelta64(3600 * 10**9, "ns")
 _DAY = np.timedelta64(86_400 * 10**9, "ns")
-
-
-@dataclass(frozen=True)
-class DayDispatch:
-    """What the grid company did on one day, as sparse curtailed cells.
-
-    Curtailment is sparse (few users, few intervals), so it is kept as one entry
-    per curtailed (user, interval) cell; cells are unique.
-
-    Attributes:
-        capacity_kw: Supply capacity per interval.
-        failure_kw: Capacity lost to a failure today, per interval.
-        rows: User row of each curtailed cell.
-        cols: Interval of each curtailed cell.
-        curtailed_kw: Curtailed load of each cell, kW (> 0 where demand > 0).
-        shed: The cell was shed by the grid company at 15-minute notice (user
-            ignored its instruction, or emergency shedding); else the user
-            followed a plan.
-        lead_h: Notice lead time of the call covering the cell, h.
-        start: The cell is the first interval of a call.
-        penalty_kwh: Energy each non-compliant user was told to shed, kWh ``(n_users,)``.
-        il: The cell is an interruptible-load call (market phase; None otherwise).
-    """
-
-    capacity_kw: NDArray[np.float64]
-    failure_kw: NDArray[np.float64]
-    rows: NDArray[np.int64]
-    cols: NDArray[np.int64]
-    curtailed_kw: NDArray[np.float64]
-    shed: NDArray[np.bool_]
-    lead_h: NDArray[np.float64]
-    start: NDArray[np.bool_]
-    penalty_kwh: NDArray[np.float64]
-    il: NDArray[np.bool_] | None = None
 
 
 class GridCompany(mesa.Agent):
