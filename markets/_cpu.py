@@ -1,4 +1,4 @@
-"""The same floats on every x86-64 machine: numpy's and OpenBLAS's AVX-512 kernels off.
+"""The same floats on every machine: numpy's and OpenBLAS's AVX-512 kernels off, one BLAS thread.
 
 numpy picks its ufunc kernels at import from the CPU it runs on. On a CPU with
 AVX-512 (Intel since Skylake-SP, AMD since Zen 4) its float64 ``exp``, ``log``,
@@ -22,6 +22,18 @@ on it). :func:`pin_numpy_kernels` therefore also sets ``OPENBLAS_CORETYPE`` to
 ``Haswell`` on a CPU with AVX-512 (which always has Haswell's AVX2 and FMA), read
 from ``/proc/cpuinfo`` (Linux; elsewhere OpenBLAS keeps its own choice).
 
+OpenBLAS also splits a dot product of more than 10,000 elements among its
+threads, one per core by default, and adds the partial sums: the result's last
+bits depend on the machine's core count (measured here: ``np.dot`` of 100,000
+values differs by one unit in the last place between 1 and 2 threads; matrix
+products, split by rows and columns, do not). :func:`pin_numpy_kernels` sets
+``OPENBLAS_NUM_THREADS=1``, so Jain's index of 100,000 users is the same on a
+laptop and a cluster node. It is faster too: the model's products are small, and
+OpenBLAS's idle threads spin on the core that the model's own helper threads
+(the next day's draws, the ``users.parquet`` encoding) or a sweep's other
+worker use (a 10,000-user orderly year through the CLI 4.36 s against 4.63 s, the
+mature year 19.6 s against 20.8 s).
+
 :func:`pin_numpy_kernels` sets ``NPY_DISABLE_CPU_FEATURES`` to numpy's AVX-512
 dispatch targets before numpy is imported, so a seed gives the same results on
 any x86-64 machine (with the same C library): every parksim package calls it
@@ -37,7 +49,8 @@ References:
     (``NPY_DISABLE_CPU_FEATURES``; the x86 dispatch targets ``X86_V4``,
     ``AVX512_ICL``, ``AVX512_SPR``; before 2.4 ``AVX512F`` … ``AVX512_SPR``).
     OpenBLAS 0.3 "Runtime variables" (``OPENBLAS_CORETYPE``, for builds with
-    ``DYNAMIC_ARCH``, as numpy's and scipy's wheels are).
+    ``DYNAMIC_ARCH``, as numpy's and scipy's wheels are; ``OPENBLAS_NUM_THREADS``,
+    ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``).
 """
 
 from __future__ import annotations
@@ -52,6 +65,7 @@ __all__ = [
     "BLAS_CORE",
     "BLAS_ENV",
     "ENV",
+    "THREADS_ENV",
     "avx512_targets",
     "cpu_flags",
     "cpu_has_avx512",
@@ -65,6 +79,8 @@ ENV = "NPY_DISABLE_CPU_FEATURES"
 BLAS_ENV = "OPENBLAS_CORETYPE"
 #: The kernels of Intel AVX2 machines (Haswell on; AMD Zen kernels are built from their sources).
 BLAS_CORE = "Haswell"
+#: OpenBLAS's variables for its thread count, read in this order (the first set wins).
+THREADS_ENV = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
@@ -123,7 +139,8 @@ def avx512_targets(numpy_version: str) -> tuple[str, ...]:
 def pin_numpy_kernels() -> None:
     """Import numpy with its and OpenBLAS's AVX-512 kernels off, unless imported already.
 
-    On x86-64 only. ``NPY_DISABLE_CPU_FEATURES`` is set when unset;
+    ``OPENBLAS_NUM_THREADS`` is set to 1 when none of :data:`THREADS_ENV` is set.
+    On x86-64 only: ``NPY_DISABLE_CPU_FEATURES`` is set when unset;
     ``OPENBLAS_CORETYPE`` is set to :data:`BLAS_CORE` when unset and the CPU has
     AVX-512 (:func:`cpu_has_avx512`). numpy is imported here, with its warning
     about any target its build does not dispatch silenced. The variables stay
@@ -132,6 +149,8 @@ def pin_numpy_kernels() -> None:
     """
     if "numpy" in sys.modules:
         return
+    if not any(name in os.environ for name in THREADS_ENV):
+        os.environ[THREADS_ENV[0]] = "1"
     if platform.machine().lower() in ("x86_64", "amd64"):
         if BLAS_ENV not in os.environ and cpu_has_avx512():
             os.environ[BLAS_ENV] = BLAS_CORE
@@ -148,6 +167,8 @@ def pin_numpy_kernels() -> None:
 
 def numpy_kernels_pinned() -> bool:
     """Whether this process's numpy and OpenBLAS run without AVX-512 kernels (a flag).
+
+    The thread count is not checked: a count the user chose is kept on purpose.
 
     Returns:
         True when numpy dispatches none of its AVX-512 targets and, on a CPU

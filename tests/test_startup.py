@@ -7,6 +7,7 @@ everything already.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -219,7 +220,12 @@ def test_parksim_imports_numpy_without_avx512_kernels():
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"), [("NPY_DISABLE_CPU_FEATURES", ""), ("OPENBLAS_CORETYPE", "Prescott")]
+    ("variable", "value"),
+    [
+        ("NPY_DISABLE_CPU_FEATURES", ""),
+        ("OPENBLAS_CORETYPE", "Prescott"),
+        ("OPENBLAS_NUM_THREADS", "2"),
+    ],
 )
 def test_a_users_cpu_kernel_setting_is_kept(variable, value):
     out = _fresh(
@@ -231,6 +237,55 @@ def test_a_users_cpu_kernel_setting_is_kept(variable, value):
         **{variable: value},
     )
     assert out == value
+
+
+_NO_THREAD_SETTING = {
+    "OPENBLAS_NUM_THREADS": None,
+    "GOTO_NUM_THREADS": None,
+    "OMP_NUM_THREADS": None,
+}
+
+
+def test_an_openmp_thread_count_keeps_openblas_unpinned():
+    # OpenBLAS reads OMP_NUM_THREADS when OPENBLAS_NUM_THREADS is unset: a user's
+    # OMP_NUM_THREADS is their choice of BLAS threads, left in force.
+    out = _fresh(
+        """
+        import json, os
+        import simulation
+        print(json.dumps(os.environ.get("OPENBLAS_NUM_THREADS")))
+        """,
+        **{**_NO_THREAD_SETTING, "OMP_NUM_THREADS": "2"},
+    )
+    assert out is None
+
+
+_LONG_DOTS = """
+    import json, os
+    {imports}
+    import numpy as np
+    rng = np.random.default_rng(3)
+    dots = [float(np.dot(x, x)) for x in rng.random((20, 50_000))]
+    print(json.dumps({{"env": os.environ.get("OPENBLAS_NUM_THREADS"), "dots": dots}}))
+"""
+
+
+def test_parksim_adds_long_dot_products_in_one_thread():
+    # OpenBLAS splits a dot product of more than 10,000 values among its threads
+    # (one per core by default) and adds the partial sums, so the last bits depend
+    # on the core count. With parksim imported first, long dots are bit for bit the
+    # single-threaded ones; on a machine with 2 cores, 2 threads give other bits.
+    ours = _fresh(_LONG_DOTS.format(imports="import simulation"), **_NO_THREAD_SETTING)
+    assert ours["env"] == "1"
+    one = _fresh(
+        _LONG_DOTS.format(imports=""), **{**_NO_THREAD_SETTING, "OPENBLAS_NUM_THREADS": "1"}
+    )
+    assert ours["dots"] == one["dots"]
+    if (os.cpu_count() or 1) >= 2:
+        two = _fresh(
+            _LONG_DOTS.format(imports=""), **{**_NO_THREAD_SETTING, "OPENBLAS_NUM_THREADS": "2"}
+        )
+        assert two["dots"] != one["dots"]
 
 
 _BLAS_PRODUCTS = """
