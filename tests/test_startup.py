@@ -260,34 +260,6 @@ def test_an_openmp_thread_count_keeps_openblas_unpinned():
     assert out is None
 
 
-_LONG_DOTS = """
-    import json, os
-    {imports}
-    import numpy as np
-    rng = np.random.default_rng(3)
-    dots = [float(np.dot(x, x)) for x in rng.random((20, 50_000))]
-    print(json.dumps({{"env": os.environ.get("OPENBLAS_NUM_THREADS"), "dots": dots}}))
-"""
-
-
-def test_parksim_adds_long_dot_products_in_one_thread():
-    # OpenBLAS splits a dot product of more than 10,000 values among its threads
-    # (one per core by default) and adds the partial sums, so the last bits depend
-    # on the core count. With parksim imported first, long dots are bit for bit the
-    # single-threaded ones; on a machine with 2 cores, 2 threads give other bits.
-    ours = _fresh(_LONG_DOTS.format(imports="import simulation"), **_NO_THREAD_SETTING)
-    assert ours["env"] == "1"
-    one = _fresh(
-        _LONG_DOTS.format(imports=""), **{**_NO_THREAD_SETTING, "OPENBLAS_NUM_THREADS": "1"}
-    )
-    assert ours["dots"] == one["dots"]
-    if (os.cpu_count() or 1) >= 2:
-        two = _fresh(
-            _LONG_DOTS.format(imports=""), **{**_NO_THREAD_SETTING, "OPENBLAS_NUM_THREADS": "2"}
-        )
-        assert two["dots"] != one["dots"]
-
-
 _BLAS_PRODUCTS = """
     import json, os
     {imports}
@@ -296,10 +268,31 @@ _BLAS_PRODUCTS = """
     x = rng.normal(0.0, 1.0, 4_001)
     a = rng.normal(0.0, 1.0, (97, 389))
     v = rng.normal(0.0, 1.0, 389)
-    print(json.dumps({{"env": os.environ.get("OPENBLAS_CORETYPE"),
+    print(json.dumps({{"core": os.environ.get("OPENBLAS_CORETYPE"),
+                      "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
                       "dot": float(np.dot(x, x)), "gemv": (a @ v).tolist(),
-                      "gemm": (a @ a.T).ravel().tolist()}}))
+                      "gemm": (a @ a.T).ravel().tolist(),
+                      "long_dots": [float(np.dot(y, y)) for y in rng.random((20, 50_000))]}}))
 """
+
+
+def test_parksim_adds_long_dot_products_in_one_thread():
+    # OpenBLAS splits a dot product of more than 10,000 values among its threads
+    # (one per core by default) and adds the partial sums, so the last bits depend
+    # on the core count. With parksim imported first, long dots are bit for bit the
+    # single-threaded ones; on a machine with 2 cores, 2 threads give other bits.
+    ours = _fresh(_BLAS_PRODUCTS.format(imports="import simulation"), **_NO_THREAD_SETTING)
+    assert ours["threads"] == "1"
+    one = _fresh(
+        _BLAS_PRODUCTS.format(imports=""), **{**_NO_THREAD_SETTING, "OPENBLAS_NUM_THREADS": "1"}
+    )
+    assert ours["long_dots"] == one["long_dots"]
+    if (os.cpu_count() or 1) >= 2:
+        two = _fresh(
+            _BLAS_PRODUCTS.format(imports=""),
+            **{**_NO_THREAD_SETTING, "OPENBLAS_NUM_THREADS": "2"},
+        )
+        assert two["long_dots"] != one["long_dots"]
 
 
 @pytest.mark.skipif(
@@ -314,10 +307,10 @@ def test_parksim_runs_openblas_products_with_the_avx2_machines_kernels():
     from markets._cpu import BLAS_CORE, cpu_flags, cpu_has_avx512
 
     ours = _fresh(_BLAS_PRODUCTS.format(imports="import simulation"), OPENBLAS_CORETYPE=None)
-    assert ours.pop("env") == (BLAS_CORE if cpu_has_avx512() else None)
+    assert ours.pop("core") == (BLAS_CORE if cpu_has_avx512() else None)
     if {"avx2", "fma"} <= cpu_flags():  # Haswell's kernels run on this CPU
         by_hand = _fresh(_BLAS_PRODUCTS.format(imports=""), OPENBLAS_CORETYPE=BLAS_CORE)
-        assert by_hand.pop("env") == BLAS_CORE
+        assert by_hand.pop("core") == BLAS_CORE
         assert ours == by_hand
 
 
