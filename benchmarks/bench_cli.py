@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -265,12 +266,17 @@ def sweep(args: argparse.Namespace) -> None:
             parallel.append(_sweep_s(2, phase, args.days, n)[0])
             loky.append(_sweep_s(2, phase, args.days, n, "hydra.launcher.backend=loky")[0])
         best = serial.index(min(serial))
+        # each serial sweep ran just before its parallel one: the ratio of a pair
+        # sees one state of a noisy machine, the ratio of the two minima may not
+        pairs = [s / p for s, p in zip(serial, parallel, strict=True)]
         print(f"uptime: {os.popen('uptime').read().strip()}")
         print(
             f"parksim -m seed=0,...,{n - 1} phase={phase} days={args.days} (default park), "
             f"best of {args.repeat}: 1 worker {min(serial):.1f} s, "
             f"2 workers {min(parallel):.1f} s, speed-up {min(serial) / min(parallel):.2f}x; "
             f"2 loky workers {min(loky):.1f} s, {min(serial) / min(loky):.2f}x; "
+            f"speed-up of each pair {' '.join(f'{x:.2f}' for x in pairs)}x, "
+            f"median {statistics.median(pairs):.2f}x; "
             f"1 worker's CPU time {cpu[best]:.1f} s, so at most "
             f"{2 * serial[best] / cpu[best]:.2f}x on 2 cores "
             f"(all runs: 1 worker {' '.join(f'{x:.1f}' for x in serial)}; "
