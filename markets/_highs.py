@@ -39,6 +39,9 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:  # scipy is imported by the first solve: runs that never solve skip it
     import scipy.sparse as sp
 
+#: A sparse matrix's column-wise arrays ``(start, index, value)`` (HiGHS's ``kColwise``).
+ColumnWise = tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]
+
 #: Whether HiGHS's infinity is IEEE infinity (then ±inf bounds pass unchanged).
 _HIGHS_INF_IS_INF = bool(np.isposinf(highspy.kHighsInf))
 
@@ -81,17 +84,44 @@ class FixedLp:
     runs one model per process).
     """
 
-    def __init__(self, a: sp.csr_matrix | sp.csc_matrix) -> None:
+    def __init__(
+        self,
+        a: sp.csr_matrix | sp.csc_matrix | ColumnWise,
+        shape: tuple[int, int] | None = None,
+    ) -> None:
         """Pass the constraint matrix to a new, silent HiGHS solver.
 
         Args:
-            a: The constraint matrix (num_rows × num_cols), any scipy sparse format;
-                dimensionless.
-        """
-        import scipy.sparse as sp
+            a: The constraint matrix (num_rows × num_cols): any scipy sparse format, or
+                its column-wise arrays ``(start, index, value)`` (as
+                :func:`csc_from_triplets` returns them; no scipy import); dimensionless.
+            shape: ``(num_rows, num_cols)``; required with column-wise arrays, which
+                do not record the row count.
 
-        csc = sp.csc_matrix(a)
-        self.num_rows, self.num_cols = (int(s) for s in csc.shape)
+        Raises:
+            ValueError: If column-wise arrays come without ``shape`` or do not fit it.
+        """
+        if isinstance(a, tuple):
+            if shape is None:
+                raise ValueError("FixedLp: column-wise arrays need shape=(num_rows, num_cols)")
+            start, index, value = (np.asarray(x) for x in a)
+            self.num_rows, self.num_cols = (int(s) for s in shape)
+            if (
+                start.shape != (self.num_cols + 1,)
+                or index.shape != value.shape
+                or (index.size and not 0 <= int(index.min()) <= int(index.max()) < self.num_rows)
+            ):
+                raise ValueError(
+                    f"FixedLp: column-wise arrays do not fit shape {tuple(shape)} "
+                    f"(start {start.shape}, index {index.shape}, value {value.shape})"
+                )
+            matrix = (start, index, value)
+        else:
+            import scipy.sparse as sp
+
+            csc = sp.csc_matrix(a)
+            self.num_rows, self.num_cols = (int(s) for s in csc.shape)
+            matrix = (csc.indptr, csc.indices, csc.data)
         # highspy.Highs() prints HiGHS's banner to stdout on construction (it installs
         # its Python callbacks while output is still on) and routes every solve through
         # them; the core class it extends (which scipy's own wrapper uses too) is silent.
@@ -105,7 +135,7 @@ class FixedLp:
             }
         )
         cols, rows = np.zeros(self.num_cols), np.zeros(self.num_rows)
-        lp = _highs_lp((csc.indptr, csc.indices, csc.data), cols, rows, rows, cols, cols)
+        lp = _highs_lp(matrix, cols, rows, rows, cols, cols)
         self._check(self._h.passModel(lp), "passModel")
         self._cols = np.arange(self.num_cols, dtype=np.int32)
         self._rows = np.arange(self.num_rows, dtype=np.int32)

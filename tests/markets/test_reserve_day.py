@@ -208,3 +208,51 @@ def test_day_two_generators_price_500_and_no_carry_over_between_days():
         "reserve_price_cny_per_mw",
     ):
         assert np.array_equal(getattr(again, field), getattr(first, field))
+
+
+@pytest.mark.parametrize(("n_t", "n"), [(1, 1), (3, 2), (24, 5)])
+def test_day_matrix_is_the_block_construction(n_t, n):
+    """The column-wise matrix built without scipy is, entry for entry and in HiGHS's
+    order, ``vstack([A_ub, A_eq], format="csc")`` of the block construction
+    A_ub = [[0, −I_T ⊗ 1ᵀ_n], [I_m, I_m]], A_eq = [I_T ⊗ 1ᵀ_n, 0] (m = T·n)."""
+    import scipy.sparse as sp
+
+    from markets.reserve_day import _day_matrix
+
+    m = n_t * n
+    ones = sp.kron(sp.eye(n_t), np.ones((1, n)))
+    a_ub = sp.vstack(
+        [sp.hstack([sp.csr_matrix((n_t, m)), -ones]), sp.hstack([sp.eye(m), sp.eye(m)])]
+    )
+    a_eq = sp.hstack([ones, sp.csr_matrix((n_t, m))])
+    ref = sp.vstack([a_ub, a_eq], format="csc")
+    ref.eliminate_zeros()
+    ref.sort_indices()
+    start, index, value = _day_matrix(n_t, n)
+    assert ref.shape == (2 * n_t + m, 2 * m)
+    np.testing.assert_array_equal(start, ref.indptr)
+    np.testing.assert_array_equal(index, ref.indices)
+    np.testing.assert_array_equal(value, ref.data)
+    assert start.dtype == index.dtype == np.int32 and value.dtype == np.float64
+
+
+def test_a_day_clears_without_importing_scipy():
+    """The day LP goes to highspy as arrays: clearing a day imports no scipy module
+    (scipy.sparse alone costs about 0.1 s a process). Hand example t1 of
+    test_day_hand_example_with_relief: D = 90, R = 10 → A 90 at λ = 20."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from markets.reserve_day import co_optimize_day\n"
+        "day = co_optimize_day([20.0, 50.0], [100.0, 120.0], [100.0, 20.0], [0.0, 0.0],\n"
+        "    [90.0], [10.0])\n"
+        "print(round(float(day.dispatch_mw[0, 0]), 9),\n"
+        "    round(float(day.energy_price_cny_per_mwh[0]), 9),\n"
+        "    any(k == 'scipy' or k.startswith('scipy.') for k in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["90.0", "20.0", "False"]
