@@ -110,6 +110,29 @@ def test_scipy_is_imported_by_the_first_milp_only():
     assert out == [[7, False], [7, False], [7, True]]
 
 
+def test_tqdm_is_imported_for_a_progress_bar_only():
+    # A run without its bar (progress=false, or stderr not a terminal) imports no tqdm
+    # (tqdm.auto and asyncio: about 20 ms); with the bar it does, and runs every day.
+    out = _fresh(
+        """
+        import contextlib, io, json, sys
+        from simulation.config import validate
+        from simulation.model import ParkModel
+        from simulation.run import compose_config
+        seen = []
+        for progress in (False, True):
+            cfg = compose_config(["phase=orderly", "days=3", "output.users_per_day=false"])
+            validate(cfg)
+            model = ParkModel(cfg)
+            with contextlib.redirect_stderr(io.StringIO()):
+                model.run(progress=progress)
+            seen.append([model.steps, "tqdm" in sys.modules])
+        print(json.dumps(seen))
+        """
+    )
+    assert out == [[3, False], [3, True]]
+
+
 def test_the_logit_rules_import_no_scipy():
     # adoption and package switching are logits; scipy.special's import (0.4-0.5 s)
     # is not needed for them. Hand values: σ(0) = 1/2 at payback = threshold, and a
