@@ -18,9 +18,12 @@ from __future__ import annotations
 import sys
 
 if __name__ == "__main__":  # ``python -m simulation.cli -m ...``: before the imports below
+    import gc
+
     from simulation.forked_sweep import prestart_for
 
     prestart_for(sys.argv[1:])
+    gc.disable()  # during the imports; frozen and enabled again at the end (simulation.heap)
 
 import contextlib
 import json
@@ -447,6 +450,9 @@ if __name__ == "__main__":
     # callback (which Hydra imports as simulation.cli) shares its state.
     from simulation.cli import main as _main
     from simulation.cli import ran_a_sweep as _ran_a_sweep
+    from simulation.heap import freeze_once
     from simulation.quick_exit import exit_after
 
+    freeze_once("imports")  # Hydra's and the config schemas' objects (simulation.heap)
+    gc.enable()
     exit_after(_main, _ran_a_sweep)

@@ -19,8 +19,12 @@ __all__ = ["main"]
 def main() -> None:
     """Start a sweep's fork server if the command line is one, then run ``parksim``."""
     prestart_for(sys.argv[1:])
-    from simulation.cli import main as command
-    from simulation.cli import ran_a_sweep
-    from simulation.quick_exit import exit_after
+    from simulation.heap import collector_paused, freeze_once
 
+    with collector_paused():
+        from simulation.cli import main as command
+        from simulation.cli import ran_a_sweep
+        from simulation.quick_exit import exit_after
+
+        freeze_once("imports")  # Hydra's and the config schemas' objects (simulation.heap)
     exit_after(command, ran_a_sweep)

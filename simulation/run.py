@@ -146,8 +146,13 @@ def run_simulation(
         ConfigError: If a value is out of its allowed range, or the run
             directory is not writable (:class:`RunDirError`).
     """
-    from simulation.model import ParkModel
-    from simulation.outputs import compute_kpis, write_outputs
+    from simulation.heap import collector_paused, freeze_once
+
+    with collector_paused():
+        from simulation.model import ParkModel
+        from simulation.outputs import compute_kpis, write_outputs
+
+        freeze_once("run")  # the first run of the process: the model's modules, the config
 
     validate(cfg)
     if out_dir is not None:

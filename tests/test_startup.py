@@ -133,6 +133,98 @@ def test_tqdm_is_imported_for_a_progress_bar_only():
     assert out == [[3, False], [3, True]]
 
 
+def test_the_first_run_freezes_the_heap_once_and_collects_as_usual_after():
+    # simulation.heap: run_simulation freezes what the process holds before its first
+    # model (the imports, the config) and never again, so a second run in the same
+    # process (a serial sweep's next member) leaves its garbage to the collector;
+    # the collector is enabled after both runs, and a cycle made after the freeze is
+    # freed by a collection. KPIs do not depend on it: both runs of the same config
+    # give the same user cost.
+    out = _fresh(
+        """
+        import gc, json
+        from simulation.run import compose_config, run_simulation
+        assert gc.get_freeze_count() == 0
+        cfg = compose_config(["phase=orderly", "days=3", "output.users_per_day=false"])
+        first = run_simulation(cfg)
+        frozen = gc.get_freeze_count()
+        second = run_simulation(cfg)
+        cycle = []
+        cycle.append(cycle)
+        del cycle
+        freed = gc.collect()
+        print(json.dumps({"frozen": frozen > 1000, "again": gc.get_freeze_count() == frozen,
+                          "enabled": gc.isenabled(), "freed": freed >= 1,
+                          "same": first["user_cost_cny"] == second["user_cost_cny"]}))
+        """
+    )
+    assert out == {"frozen": True, "again": True, "enabled": True, "freed": True, "same": True}
+
+
+@pytest.mark.parametrize("entry", ["console", "module"])
+def test_the_command_collects_nothing_during_its_imports_and_runs_collected(entry, tmp_path):
+    # Both entries (the parksim script, python -m simulation.cli) import with the
+    # collector paused and freeze the imports; the run itself is collected as usual
+    # (the collector enabled during the model's run). Recorded by a gc callback that
+    # a sitecustomize module installs before anything else is imported.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            """
+            import atexit, gc, json, os, sys
+            seen = {"young": 0}
+            def note(phase, info):
+                if phase == "start":
+                    seen["young"] += 1
+            gc.callbacks.append(note)
+            def dump():
+                with open(os.environ["PK_GC_OUT"], "w") as f:
+                    json.dump({**seen, "enabled": gc.isenabled(),
+                               "frozen": gc.get_freeze_count() > 10000}, f)
+            real_exit = os._exit
+            def leave(code):
+                dump()
+                real_exit(code)
+            os._exit = leave
+            """
+        )
+    )
+    report = tmp_path / "gc.json"
+    run_dir = tmp_path / "run"
+    prog = (
+        ["-c", "import sys; from simulation.console import main; sys.argv[0] = 'parksim'; main()"]
+        if entry == "console"
+        else ["-m", "simulation.cli"]
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]),
+        "PK_GC_OUT": str(report),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            *prog,
+            "phase=orderly",
+            "days=2",
+            "progress=false",
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    got = json.loads(report.read_text())
+    assert (run_dir / "kpis.json").is_file()
+    assert got["enabled"] and got["frozen"]
+    # collections still run (composition, the model's days), far fewer than the
+    # ~290 of a run whose imports are collected
+    assert 0 < got["young"] < 200
+
+
 def test_the_logit_rules_import_no_scipy():
     # adoption and package switching are logits; scipy.special's import (0.4-0.5 s)
     # is not needed for them. Hand values: σ(0) = 1/2 at payback = threshold, and a
