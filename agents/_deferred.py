@@ -43,6 +43,7 @@ def defer_init(
     *,
     submodules: bool = False,
     lazy: Sequence[str] = (),
+    import_module: Callable[[str], ModuleType] = importlib.import_module,
 ) -> ModuleType:
     """Put a package into ``sys.modules``, its ``__init__`` deferred.
 
@@ -57,6 +58,8 @@ def defer_init(
         lazy: Names of functions the package defines that are bound, until the
             package's ``__init__`` has run, to a function that runs it and then calls
             the real one (for modules that import such a function by name).
+        import_module: Imports the submodule that defines a ``core`` name
+            (default :func:`importlib.import_module`).
 
     Returns:
         The package module (the one already imported, if any).
@@ -85,7 +88,7 @@ def defer_init(
     def deferred(attr: str) -> Any:
         """A missing attribute of the package: one of ``core``, or the whole package."""
         if attr in direct:
-            value = getattr(importlib.import_module(direct[attr]), attr)
+            value = getattr(import_module(direct[attr]), attr)
             setattr(package, attr, value)
             return value
         if submodules and not attr.startswith("__"):

@@ -72,6 +72,38 @@ def test_importing_the_engine_defers_mesas_package_and_scipy():
     }
 
 
+def test_mesa_model_is_imported_with_its_own_logger_names_and_inspect_restored():
+    # agents._mesa imports mesa.model with inspect's stack functions answering from
+    # the frames alone: mesa_logging names the same logger and class as with the
+    # real ones (compared with a plain import in a second fresh interpreter), and
+    # inspect's functions are the originals again afterwards.
+    probe = """
+        import inspect, json, sys
+        before = (inspect.stack, inspect.getouterframes, inspect.getmodule)
+        {imports}
+        import mesa.model
+        free = inspect.getclosurevars(mesa.model.Model.__init__).nonlocals
+        print(json.dumps({{"logger": mesa.model._mesa_logger.name,
+                          "method_logger": free["logger"].name,
+                          "classname": free["classname"],
+                          "restored": before == (inspect.stack, inspect.getouterframes,
+                                                 inspect.getmodule),
+                          "deferred": "mesa.space" not in sys.modules}}))
+        """
+    ours = _fresh(probe.format(imports="import simulation.model"))
+    plain = _fresh(probe.format(imports="pass"))
+    assert ours == {
+        "logger": "MESA.mesa.model",
+        "method_logger": "MESA.mesa.model",
+        "classname": "Model",
+        "restored": True,
+        "deferred": True,
+    }
+    assert {k: v for k, v in plain.items() if k != "deferred"} == {
+        k: v for k, v in ours.items() if k != "deferred"
+    }
+
+
 def test_mesa_imported_first_is_left_alone():
     out = _fresh(
         """
