@@ -34,7 +34,7 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-__all__ = ["clear", "compose", "compose_run"]
+__all__ = ["clear", "compose", "compose_run", "keep", "kept"]
 
 # (config name, group overrides, cwd, job name, search path, files stamp) -> config
 _GROUPS: dict[tuple[Any, ...], DictConfig] = {}
@@ -43,6 +43,22 @@ _GROUPS: dict[tuple[Any, ...], DictConfig] = {}
 def clear() -> None:
     """Forget every group composition of this process."""
     _GROUPS.clear()
+
+
+def kept() -> dict[tuple[Any, ...], DictConfig]:
+    """The group compositions this process keeps (a new mapping; the configs are shared)."""
+    return dict(_GROUPS)
+
+
+def keep(groups: dict[tuple[Any, ...], DictConfig]) -> None:
+    """Keep group compositions made by another process (:func:`kept` there), for the same keys.
+
+    A key holds the working directory, the job name, the search path and the
+    config files' modification times, so a composition sent from a process that
+    differs in any of them is never used.
+    """
+    for key, cfg in groups.items():
+        _GROUPS.setdefault(key, cfg)
 
 
 def _files_stamp(loader: Any) -> tuple[Any, ...]:

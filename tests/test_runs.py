@@ -286,3 +286,60 @@ def test_sweep_member_composition_is_hydras(command, members):
     finally:
         hydra_compose.clear()
         GlobalHydra.instance().clear()
+
+
+def test_group_compositions_sent_to_a_worker_are_used_there():
+    """A forked sweep's workers receive the first member's group composition with the
+    sweep's state (cloudpickled, as hydra_plugins.parksim_launchers sends it): kept
+    in the worker, a member with the same groups is composed without composing its
+    groups again, and equals Hydra's own load_sweep_config; a process that keeps them
+    does not replace a composition of its own."""
+    import cloudpickle
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from hydra_plugins.parksim_launchers import launchers
+    from simulation import hydra_compose
+    from simulation.config import register_configs
+    from simulation.run import CONF_DIR
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    hydra = Hydra.create_main_hydra2(
+        task_name="cli", config_search_path=create_config_search_path(f"file://{CONF_DIR}")
+    )
+    loader = hydra.config_loader
+    calls = []
+
+    class Counting:
+        repository = loader.repository
+
+        def __getattr__(self, name):
+            return getattr(loader, name)
+
+        def load_configuration(self, *args, **kwargs):
+            calls.append(kwargs.get("overrides"))
+            return loader.load_configuration(*args, **kwargs)
+
+    try:
+        command = ["seed=0,1", "phase=mature", "days=3"]
+        master = hydra.compose_config("config", command, run_mode=RunMode.MULTIRUN)
+        hydra_compose.clear()
+        launchers.compose_sweep_member(Counting(), master, ["seed=0", "phase=mature", "days=3"])
+        assert len(calls) == 1
+        sent = cloudpickle.loads(cloudpickle.dumps(hydra_compose.kept()))
+        hydra_compose.clear()  # the worker's process
+        hydra_compose.keep(sent)
+        member = ["seed=1", "phase=mature", "days=3"]
+        ours = launchers.compose_sweep_member(Counting(), master, member)
+        assert len(calls) == 1  # no second group composition
+        theirs = loader.load_sweep_config(master, member)
+        assert OmegaConf.to_yaml(ours) == OmegaConf.to_yaml(theirs)
+        own = next(iter(hydra_compose._GROUPS.values()))
+        hydra_compose.keep({k: None for k in hydra_compose._GROUPS})
+        assert next(iter(hydra_compose._GROUPS.values())) is own
+    finally:
+        hydra_compose.clear()
+        GlobalHydra.instance().clear()
