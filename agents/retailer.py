@@ -348,8 +348,7 @@ class RetailDesk:
         m = self.model
         ledger = m.ledger
         prices = [p for r in self.retailers for p in r.prices]
-        rows = ledger.to_frame()
-        fees = rows.loc[rows.purpose == "network_fee", "amount_cny"].sum()
+        fees = ledger.total_cny("network_fee")
         return {
             "retailer_profit_cny": float(sum(ledger.balance(r.owner) for r in self.retailers)),
             "retail_price_mean_cny_per_kwh": float(np.mean(prices)) if prices else 0.0,

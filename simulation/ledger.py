@@ -182,6 +182,23 @@ class Ledger:
         """Users' balances without financing flows (:data:`FINANCING_PURPOSES`), CNY."""
         return self._balances[:n_users] - self._financing[:n_users]
 
+    def total_cny(self, purpose: str) -> float:
+        """Sum of the amounts posted for ``purpose``, CNY (0 if none).
+
+        Added in :meth:`to_frame`'s row order (by time, postings in order within a
+        time), as numpy sums them: the float ``to_frame()``'s rows of that purpose
+        sum to, without building the table.
+
+        Args:
+            purpose: The postings' purpose (e.g. ``network_fee``).
+        """
+        chunks = [c for c in self._chunks if c[4] == purpose]
+        if not chunks:
+            return 0.0
+        time = np.concatenate([c[0] for c in chunks])
+        amount = np.concatenate([c[3] for c in chunks])
+        return float(amount[np.argsort(time, kind="stable")].sum())
+
     def to_frame(self) -> pd.DataFrame:
         """All rows as a DataFrame with account names (categorical)."""
         if not self._chunks:

@@ -48,6 +48,25 @@ def test_ledger_broadcasts_scalars_drops_zeros_and_rejects_ragged_batches():
         led.post(T0, np.arange(3), grid, [1.0, 2.0], "ragged")
 
 
+def test_ledger_total_of_a_purpose_is_its_rows_sum_in_the_tables_order():
+    """total_cny adds a purpose's amounts in to_frame's order (by time, stable): later
+    postings of an earlier time come first. Hand sum 0.1 + 0.2 + 0.3 + 1e16 − 1e16 in
+    time order; the table's own sum over those rows is the same float; a purpose
+    never posted totals 0."""
+    led = Ledger(["user:00000", "user:00001"])
+    grid = led.account("grid")
+    led.post(T0 + 2 * H, 0, grid, [1e16], "fee")
+    led.post(T0 + 3 * H, 1, grid, [-1e16], "fee")
+    led.post(T0, [0, 1], grid, [0.1, 0.2], "fee")
+    led.post(T0 + H, 0, grid, 5.0, "tariff")
+    led.post(T0 + H, 1, grid, 0.3, "fee")
+    frame = led.to_frame()
+    rows = frame.loc[frame.purpose == "fee", "amount_cny"]
+    assert list(rows) == [0.1, 0.2, 0.3, 1e16, -1e16]
+    assert led.total_cny("fee") == rows.sum() == np.array([0.1, 0.2, 0.3, 1e16, -1e16]).sum()
+    assert led.total_cny("tariff") == 5.0 and led.total_cny("refund") == 0.0
+
+
 def test_platform_lead_time_and_switch():
     on = InformationPlatform(enabled=True)
     eff = T0 + 10 * H
