@@ -23,8 +23,9 @@ while the sweep started (:mod:`simulation.forked_sweep`) instead of loky's fresh
 interpreters, which import everything after it and receive the sweep's state
 with every member; the first member's group composition is made by the sweep's
 process and sent to the workers with the sweep's state, so that no worker
-composes it again from cold caches before its first member; any other joblib setting (``hydra.launcher.backend=loky``,
-say) runs them by ``joblib.Parallel`` as the plugin does. A member whose forked worker dies
+composes it again from cold caches before its first member; any other joblib
+setting (``hydra.launcher.backend=loky``, say) runs them by ``joblib.Parallel`` as
+the plugin does. A member whose forked worker dies
 (killed, out of memory) is recorded as ``failed_job_<num>.json``, as a
 submitit job the scheduler failed, and the others run on.
 
