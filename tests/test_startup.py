@@ -142,6 +142,25 @@ def test_scipy_is_imported_by_the_first_milp_only():
     assert out == [[7, False], [7, False], [7, True]]
 
 
+def test_a_market_day_clears_without_importing_scipy():
+    # The mature phase's day LP goes to highspy as arrays (markets/reserve_day.py):
+    # clearing a day imports no scipy module (scipy.sparse alone costs about 0.1 s a
+    # process). Hand example t1 of tests/markets/test_reserve_day.py: D = 90, R = 10
+    # → plant A serves 90 at λ = 20.
+    out = _fresh(
+        """
+        import json, sys
+        from markets.reserve_day import co_optimize_day
+        day = co_optimize_day([20.0, 50.0], [100.0, 120.0], [100.0, 20.0], [0.0, 0.0],
+                              [90.0], [10.0])
+        print(json.dumps([round(float(day.dispatch_mw[0, 0]), 9),
+                          round(float(day.energy_price_cny_per_mwh[0]), 9),
+                          any(k == "scipy" or k.startswith("scipy.") for k in sys.modules)]))
+        """
+    )
+    assert out == [90.0, 20.0, False]
+
+
 def test_tqdm_is_imported_for_a_progress_bar_only():
     # A run without its bar (progress=false, or stderr not a terminal) imports no tqdm
     # (tqdm.auto and asyncio: about 20 ms); with the bar it does, and runs every day.

@@ -234,25 +234,3 @@ def test_day_matrix_is_the_block_construction(n_t, n):
     np.testing.assert_array_equal(index, ref.indices)
     np.testing.assert_array_equal(value, ref.data)
     assert start.dtype == index.dtype == np.int32 and value.dtype == np.float64
-
-
-def test_a_day_clears_without_importing_scipy():
-    """The day LP goes to highspy as arrays: clearing a day imports no scipy module
-    (scipy.sparse alone costs about 0.1 s a process). Hand example t1 of
-    test_day_hand_example_with_relief: D = 90, R = 10 → A 90 at λ = 20."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from markets.reserve_day import co_optimize_day\n"
-        "day = co_optimize_day([20.0, 50.0], [100.0, 120.0], [100.0, 20.0], [0.0, 0.0],\n"
-        "    [90.0], [10.0])\n"
-        "print(round(float(day.dispatch_mw[0, 0]), 9),\n"
-        "    round(float(day.energy_price_cny_per_mwh[0]), 9),\n"
-        "    any(k == 'scipy' or k.startswith('scipy.') for k in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert out == ["90.0", "20.0", "False"]
