@@ -200,6 +200,9 @@ def _record_failure(out_dir: Path, err: BaseException) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _app(cfg: DictConfig) -> float | None:
+    from simulation.heap import for_command
+
+    for_command()  # also in a sweep's worker: its first run freezes (simulation.heap)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
@@ -450,9 +453,10 @@ if __name__ == "__main__":
     # callback (which Hydra imports as simulation.cli) shares its state.
     from simulation.cli import main as _main
     from simulation.cli import ran_a_sweep as _ran_a_sweep
-    from simulation.heap import freeze_once
+    from simulation.heap import for_command, freeze_once
     from simulation.quick_exit import exit_after
 
+    for_command()
     freeze_once("imports")  # Hydra's and the config schemas' objects (simulation.heap)
     gc.enable()
     exit_after(_main, _ran_a_sweep)

@@ -19,8 +19,9 @@ __all__ = ["main"]
 def main() -> None:
     """Start a sweep's fork server if the command line is one, then run ``parksim``."""
     prestart_for(sys.argv[1:])
-    from simulation.heap import collector_paused, freeze_once
+    from simulation.heap import collector_paused, for_command, freeze_once
 
+    for_command()
     with collector_paused():
         from simulation.cli import main as command
         from simulation.cli import ran_a_sweep

@@ -11,8 +11,10 @@ as long as the process, and a collection never frees them.
 :func:`collector_paused` keeps the collector from running during imports, and
 :func:`freeze_once` moves every object tracked so far into the collector's
 permanent generation (``gc.freeze``), which no later collection scans; it does
-nothing the second time a process calls it for the same stage. The ``parksim``
-command calls it for ``"imports"`` once its own modules are imported, and
+nothing the second time a process calls it for the same stage, and nothing in a
+process that is not the ``parksim`` command's (:func:`for_command`: the command
+and its sweep's workers; a notebook's heap is left alone). The command calls it
+for ``"imports"`` once its own modules are imported, and
 :func:`simulation.run.run_simulation` for ``"run"`` before it builds the first
 model of the process. A single run has no cyclic garbage at that point (measured:
 ``gc.collect()`` there finds none); a serial sweep's later members freeze nothing,
@@ -32,9 +34,19 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-__all__ = ["collector_paused", "freeze_once"]
+__all__ = ["collector_paused", "for_command", "freeze_once"]
 
 _FROZEN: set[str] = set()
+_COMMAND = [False]
+
+
+def for_command() -> None:
+    """Mark this process as the ``parksim`` command's (or a worker of its sweep).
+
+    :func:`freeze_once` freezes only in such a process: a notebook or a program that
+    calls :func:`simulation.run.run_simulation` keeps its collector as it was.
+    """
+    _COMMAND[0] = True
 
 
 def freeze_once(stage: str) -> bool:
@@ -44,9 +56,10 @@ def freeze_once(stage: str) -> bool:
         stage: A name for the point of the process (``"imports"``, ``"run"``).
 
     Returns:
-        Whether this call froze (False: the process had frozen at ``stage`` before).
+        Whether this call froze (False: the process had frozen at ``stage`` before,
+        or is not the command's, :func:`for_command`).
     """
-    if stage in _FROZEN:
+    if stage in _FROZEN or not _COMMAND[0]:
         return False
     _FROZEN.add(stage)
     gc.freeze()

@@ -185,8 +185,9 @@ def test_tqdm_is_imported_for_a_progress_bar_only():
 
 
 def test_the_first_run_freezes_the_heap_once_and_collects_as_usual_after():
-    # simulation.heap: run_simulation freezes what the process holds before its first
-    # model (the imports, the config) and never again, so a second run in the same
+    # simulation.heap: in the command's process (not a program's that calls
+    # run_simulation itself), run_simulation freezes what the process holds before
+    # its first model (the imports, the config) and never again, so a second run in the same
     # process (a serial sweep's next member) leaves its garbage to the collector;
     # the collector is enabled after both runs, and a cycle made after the freeze is
     # freed by a collection. KPIs do not depend on it: both runs of the same config
@@ -194,9 +195,13 @@ def test_the_first_run_freezes_the_heap_once_and_collects_as_usual_after():
     out = _fresh(
         """
         import gc, json
+        from simulation import heap
         from simulation.run import compose_config, run_simulation
         assert gc.get_freeze_count() == 0
         cfg = compose_config(["phase=orderly", "days=3", "output.users_per_day=false"])
+        library = run_simulation(cfg)  # a program's own run: its heap is left alone
+        assert gc.get_freeze_count() == 0
+        heap.for_command()  # as the parksim command and its sweep's workers do
         first = run_simulation(cfg)
         frozen = gc.get_freeze_count()
         second = run_simulation(cfg)
@@ -206,7 +211,8 @@ def test_the_first_run_freezes_the_heap_once_and_collects_as_usual_after():
         freed = gc.collect()
         print(json.dumps({"frozen": frozen > 1000, "again": gc.get_freeze_count() == frozen,
                           "enabled": gc.isenabled(), "freed": freed >= 1,
-                          "same": first["user_cost_cny"] == second["user_cost_cny"]}))
+                          "same": library["user_cost_cny"] == first["user_cost_cny"]
+                                  == second["user_cost_cny"]}))
         """
     )
     assert out == {"frozen": True, "again": True, "enabled": True, "freed": True, "same": True}
