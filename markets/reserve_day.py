@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from markets._checks import as_float_array, check_finite, nonnegative_scalar
-from markets._highs import FixedLp
+from markets._highs import ColumnWise, FixedLp, csc_from_triplets
 
 __all__ = ["DayReserveResult", "co_optimize_day", "reserve_requirement_mw"]
 
@@ -170,20 +170,17 @@ def _per_interval(
     return arr
 
 
-def _day_matrix(
-    n_t: int, n: int
-) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+def _day_matrix(n_t: int, n: int) -> ColumnWise:
     """The day LP's constraint matrix ``[A_ub; A_eq]``, column-wise; it depends on the shape only.
 
     Variables are ``x = [g (T·n), r (T·n)]``, row-major by interval then plant;
     rows as ``linprog`` stacks them: the T requirement rows ``−Σ_i r[t, i]``, the
     T·n capacity rows ``g[t, i] + r[t, i]``, then the T balance rows ``Σ_i g[t, i]``.
-    Every column has two entries, row indices ascending: ``g[t, i]`` is in its
-    capacity row (+1) and the balance row of t (+1), ``r[t, i]`` in the
-    requirement row of t (−1) and its capacity row (+1). Entry for entry the
-    matrix ``scipy.sparse.vstack([A_ub, A_eq], format="csc")`` of the block
-    construction ``A_eq = [I_T ⊗ 1ᵀ_n, 0]``, ``A_ub = [[0, −I_T ⊗ 1ᵀ_n], [I_m, I_m]]``
-    (tested), built without importing scipy (about 0.1 s a process).
+    Entry for entry the matrix ``scipy.sparse.vstack([A_ub, A_eq], format="csc")``
+    of the block construction ``A_eq = [I_T ⊗ 1ᵀ_n, 0]``,
+    ``A_ub = [[0, −I_T ⊗ 1ᵀ_n], [I_m, I_m]]`` (tested), from its entries by
+    :func:`markets._highs.csc_from_triplets`, without importing scipy (about 0.1 s
+    a process).
 
     Args:
         n_t: Number of intervals T.
@@ -193,17 +190,12 @@ def _day_matrix(
         ``(start, index, value)`` of the (2·T + T·n) × 2·T·n matrix, entries ±1.
     """
     m = n_t * n
-    j = np.arange(m, dtype=np.int32)
+    j = np.arange(m)
     t = j // n
-    index = np.empty((2 * m, 2), dtype=np.int32)
-    index[:m, 0] = n_t + j  # g: capacity row
-    index[:m, 1] = n_t + m + t  # g: balance row
-    index[m:, 0] = t  # r: requirement row
-    index[m:, 1] = n_t + j  # r: capacity row
-    value = np.ones((2 * m, 2))
-    value[m:, 0] = -1.0
-    start = np.arange(0, 4 * m + 1, 2, dtype=np.int32)
-    return start, index.ravel(), value.ravel()
+    rows = np.concatenate([t, n_t + j, n_t + j, n_t + m + t])  # requirement, capacity ×2, balance
+    cols = np.concatenate([m + j, j, m + j, j])  # r, g, r, g
+    values = np.concatenate([np.full(m, -1.0), np.ones(3 * m)])
+    return csc_from_triplets(rows, cols, values, (2 * n_t + m, 2 * m))
 
 
 @lru_cache(maxsize=16)
