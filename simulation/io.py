@@ -23,6 +23,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -33,6 +34,7 @@ __all__ = [
     "remove_stale_temp_files",
     "sigterm_as_exit",
     "write_atomic",
+    "write_frame",
     "write_tables",
 ]
 
@@ -144,6 +146,24 @@ def parquet_writer(
     if plain_floats:
         coded = [f.name for f in schema if not pa.types.is_floating(f.type)]
     return pq.ParquetWriter(where, schema, use_dictionary=coded)
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """Write a table to a Parquet file: the file ``frame.to_parquet(path, index=False)`` writes.
+
+    Byte for byte the same file (tested), with the columns converted in this
+    thread: pandas' call converts them in a thread pool started anew for each
+    table (about 20 ms of a mature year's 13 tables). Write through
+    :func:`write_atomic` for a file that appears whole or not at all.
+
+    Args:
+        path: The file to write.
+        frame: The table (string column names; its index is not written).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
 
 
 def write_tables(

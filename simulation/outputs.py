@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from simulation.core import capacity_violation
-from simulation.io import write_atomic, write_tables
+from simulation.io import write_atomic, write_frame, write_tables
 from simulation.modules import all_kpi_names
 
 if TYPE_CHECKING:
@@ -32,7 +30,7 @@ if TYPE_CHECKING:
 
     from simulation.model import ParkModel
 
-__all__ = ["KPI_NAMES", "compute_kpis", "write_frame", "write_outputs"]
+__all__ = ["KPI_NAMES", "compute_kpis", "write_outputs"]
 
 #: KPIs every run reports (0 where a phase does not produce one).
 KPI_NAMES: tuple[str, ...] = (
@@ -158,20 +156,6 @@ def write_outputs(model: ParkModel, out_dir: Path, kpis: dict[str, float], confi
         out_dir / "kpis.json",
         lambda p: p.write_text(json.dumps(kpis, indent=2, sort_keys=True)),
     )
-
-
-def write_frame(path: Path, frame: pd.DataFrame) -> None:
-    """Write a table to a Parquet file: the file ``frame.to_parquet(path, index=False)`` writes.
-
-    Byte for byte the same file (tested), with the columns converted in this
-    thread: pandas' call converts them in a thread pool started anew for each
-    table (about 20 ms of a mature year's 13 tables).
-
-    Args:
-        path: The file to write.
-        frame: The table (string column names; its index is not written).
-    """
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
 
 
 def _write_tables_and_figures(model: ParkModel, out_dir: Path, config: Any) -> None:

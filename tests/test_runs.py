@@ -346,13 +346,13 @@ def test_group_compositions_sent_to_a_worker_are_used_there():
 
 
 def test_tables_are_the_files_pandas_writes(tmp_path):
-    """simulation.outputs.write_frame writes, byte for byte, the file
+    """simulation.io.write_frame writes, byte for byte, the file
     ``frame.to_parquet(path, index=False)`` writes, for the column kinds the outputs
     hold (datetimes, categoricals, strings, floats, ints, booleans; empty too)."""
     import numpy as np
     import pandas as pd
 
-    from simulation.outputs import write_frame
+    from simulation.io import write_frame
 
     n = 1000
     frame = pd.DataFrame(
