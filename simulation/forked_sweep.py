@@ -66,17 +66,26 @@ __all__ = [
 ]
 
 #: What the fork server imports before it forks a worker: what every member's run
-#: imports (Hydra, the configs, the model, its outputs). Not ``scipy.optimize``
-#: (0.3-0.4 s): the orderly plan's LP bound is solved on highspy, so only a MILP,
-#: the reserve LP or pvlib imports it, in the worker that needs it. Not
-#: ``simulation.cli``: a worker of ``python -m simulation.cli`` runs that module
-#: as its ``__mp_main__``, and runpy warns if it is imported already.
+#: imports (Hydra, the configs, the model, its outputs) and what unpickling the
+#: sweep's state imports (the run module, the launchers, Hydra's sweeper and
+#: config sources). Not ``scipy.optimize`` (0.3-0.4 s): the orderly plan's LP
+#: bound is solved on highspy, so only a MILP, the reserve LP or pvlib imports it,
+#: in the worker that needs it. Not ``simulation.cli``: a worker of ``python -m
+#: simulation.cli`` runs that module as its ``__mp_main__``, and runpy warns if it
+#: is imported already. The server imports them by :mod:`simulation._fork_preload`.
 PRELOAD: tuple[str, ...] = (
     "simulation.config",
     "hydra_plugins.hydra_joblib_launcher._core",
     "simulation.model",
     "simulation.outputs",
     "pyarrow.parquet",
+    "demandlib.particular_profiles",
+    "simulation.run",
+    "hydra_plugins.parksim_launchers.launchers",
+    "hydra._internal.core_plugins.basic_sweeper",
+    "hydra._internal.core_plugins.file_config_source",
+    "hydra._internal.core_plugins.importlib_resources_config_source",
+    "hydra._internal.core_plugins.structured_config_source",
 )
 
 
@@ -106,7 +115,9 @@ def prestart() -> None:
     """Start the fork server now: it imports :data:`PRELOAD` while the sweep starts.
 
     The server is a fresh interpreter (so it starts safely whatever threads
-    this process runs), ends when this process does, and is reused by every
+    this process runs), imports :data:`PRELOAD` by :mod:`simulation._fork_preload`
+    (which freezes what they create for the collector, so each worker inherits
+    it frozen), ends when this process does, and is reused by every
     :func:`run_members` of the process. Without this call the first
     :func:`run_members` starts it, and waits for its imports.
     """
@@ -114,7 +125,7 @@ def prestart() -> None:
         return
     from multiprocessing import forkserver
 
-    forkserver.set_forkserver_preload(list(PRELOAD))
+    forkserver.set_forkserver_preload(["simulation._fork_preload"])
     forkserver.ensure_running()
 
 

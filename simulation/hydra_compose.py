@@ -10,8 +10,11 @@ process and repeats the later steps on a copy, in Hydra's order. The result is
 the config ``ConfigLoader.load_configuration(config_name, overrides, RUN)``
 returns (tested equal, YAML for YAML, in ``tests/test_cli.py`` and
 ``tests/test_runs.py``). :func:`compose_run` is a single run's composition as
-``Hydra.run`` requests it (with Hydra's ``hydra.mode=RUN`` applied); sweep
-members are composed by ``hydra_plugins.parksim_launchers.launchers``.
+``Hydra.run`` requests it (with Hydra's ``hydra.mode=RUN`` applied);
+:func:`compose_multirun` is a sweep's own config as ``Hydra.multirun`` requests
+it (its sweeps recorded, not applied), from the group composition the pre-flight
+check made for the members (:mod:`simulation.cli`); sweep members are composed by
+``hydra_plugins.parksim_launchers.launchers``, from the same.
 
 A group composition is kept per config name, group overrides, working
 directory, job name, search path and the config files' modification times, so
@@ -34,7 +37,7 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-__all__ = ["clear", "compose", "compose_run", "keep", "kept"]
+__all__ = ["clear", "compose", "compose_multirun", "compose_run", "keep", "kept"]
 
 # (config name, group overrides, cwd, job name, search path, files stamp) -> config
 _GROUPS: dict[tuple[Any, ...], DictConfig] = {}
@@ -87,20 +90,71 @@ def compose(loader: Any, config_name: str | None, overrides: Sequence[str]) -> D
 
     Raises:
         hydra.errors.HydraException: As Hydra's composition raises (a bad group
-            choice, a value that does not merge).
+            choice, a value that does not merge, a sweep in run mode).
+    """
+    from hydra.types import RunMode
+
+    return _compose(loader, config_name, overrides, RunMode.RUN)
+
+
+def compose_multirun(loader: Any, config_name: str | None, overrides: Sequence[str]) -> DictConfig:
+    """The sweep's own config, as Hydra's loader composes it for ``Hydra.multirun``.
+
+    Hydra composes a sweep's config from its overrides with the sweeps left out
+    (each is recorded in ``hydra.overrides``, not applied): the same config
+    groups as a member that keeps the swept values' defaults, so the group
+    composition the pre-flight check made for the members (a seed sweep's
+    members all choose the sweep's groups) is used again. When the groups do
+    not compose in run mode (a group left missing, which Hydra skips in a
+    sweep), Hydra composes it.
+
+    Args:
+        loader: Hydra's config loader (``Hydra.config_loader``).
+        config_name: The primary config's name.
+        overrides: The command line's overrides, in order (with Hydra's
+            ``hydra.mode=MULTIRUN``).
+
+    Returns:
+        ``loader.load_configuration(config_name, overrides, RunMode.MULTIRUN)``'s
+        config (a new object).
+
+    Raises:
+        hydra.errors.HydraException: As Hydra's composition raises.
+    """
+    from hydra.types import RunMode
+
+    return _compose(loader, config_name, overrides, RunMode.MULTIRUN)
+
+
+def _compose(
+    loader: Any, config_name: str | None, overrides: Sequence[str], run_mode: Any
+) -> DictConfig:
+    """:func:`compose` or :func:`compose_multirun`, by ``run_mode``, in Hydra's order.
+
+    The steps of ``ConfigLoaderImpl._load_configuration_impl``: the sweeps
+    checked, the groups composed (kept, without the sweeps), the value
+    overrides applied (not the sweeps), every override recorded.
     """
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.utils import JobRuntime
     from hydra.types import RunMode
 
-    parsed = OverridesParser.create().parse_overrides([str(x) for x in overrides])
+    texts = [str(x) for x in overrides]
+    parsed = OverridesParser.create().parse_overrides(texts)
+    if any(o.get_key_element() == "hydra.searchpath" for o in parsed):
+        # it changes where the groups are found: Hydra composes it, nothing is kept
+        return loader.load_configuration(
+            config_name=config_name, overrides=texts, run_mode=run_mode
+        )
+    ConfigLoaderImpl.validate_sweep_overrides_legal(parsed, run_mode, from_shell=True)
     repo = loader.repository
+    applied = [o for o in parsed if not o.is_sweep_override()]
 
     def is_value(o: Any) -> bool:  # as hydra._internal.defaults_list.Overrides
         return isinstance(o.value(), dict) or not repo.group_exists(o.key_or_group)
 
-    groups = [o.input_line for o in parsed if not is_value(o)]
+    groups = [o.input_line for o in applied if not is_value(o)]
     key = (
         config_name,
         tuple(groups),
@@ -109,12 +163,20 @@ def compose(loader: Any, config_name: str | None, overrides: Sequence[str]) -> D
         _files_stamp(loader),
     )
     if key not in _GROUPS:
-        _GROUPS[key] = loader.load_configuration(
-            config_name=config_name, overrides=groups, run_mode=RunMode.RUN
-        )
+        try:
+            _GROUPS[key] = loader.load_configuration(
+                config_name=config_name, overrides=groups, run_mode=RunMode.RUN
+            )
+        except Exception:
+            if run_mode != RunMode.MULTIRUN:
+                raise
+            # e.g. a missing group, which a sweep's composition skips: Hydra's own
+            return loader.load_configuration(
+                config_name=config_name, overrides=texts, run_mode=run_mode
+            )
     base = _GROUPS[key]
     cfg = copy.deepcopy(base)
-    ConfigLoaderImpl._apply_overrides_to_config([o for o in parsed if is_value(o)], cfg)
+    ConfigLoaderImpl._apply_overrides_to_config([o for o in applied if is_value(o)], cfg)
     task = [o for o in parsed if not o.is_hydra_override()]
     hc = cfg.hydra
     with open_dict(hc):

@@ -107,24 +107,6 @@ def test_preflight_reads_hydra_mode_from_the_composition():
     assert _state["mode_known"] is False
 
 
-def test_trusted_preflight_skips_hydras_repeat_compositions_and_restores_them():
-    from hydra._internal.hydra import Hydra
-    from hydra.plugins.sweeper import Sweeper
-
-    from simulation.cli import _state, _trust_preflight, preflight
-
-    originals = (Hydra.get_mode, Sweeper.validate_batch_is_legal)
-    assert preflight(["seed=0,1", "park=small"], True) == (2, [])
-    assert _state["mode_known"] and _state["batch_known"]
-    with _trust_preflight(True, True):
-        assert Hydra.get_mode(None, "config", []) is None  # type: ignore[arg-type]
-        # would compose each member: a bad member would raise here if it ran
-        assert Sweeper.validate_batch_is_legal(None, [["park.n_userz=1"]]) is None  # type: ignore[arg-type]
-    assert (Hydra.get_mode, Sweeper.validate_batch_is_legal) == originals
-    with _trust_preflight(True, False):
-        assert Sweeper.validate_batch_is_legal is originals[1]
-
-
 @pytest.fixture
 def app_hydra():
     """Hydra set up as the ``parksim`` app sets it up (task ``cli``, ``conf/``)."""
@@ -170,13 +152,127 @@ def test_single_run_composition_is_hydras_run_composition(app_hydra, overrides):
     assert OmegaConf.is_struct(ours) and OmegaConf.is_struct(theirs)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["seed=0,1,2", "phase=orderly", "days=365", "hydra.launcher.n_jobs=2", "hydra.sweep.dir=a"],
+        ["phase=orderly,mature", "park=small", "seed=3"],
+        ["hydra/launcher=joblib", "experiment=ev_value", "+extra=1", "seed=range(3)"],
+        ["park=small", "hydra.job.chdir=false", "~hydra.job_logging.root"],
+        [],
+    ],
+)
+def test_sweep_composition_is_hydras_multirun_composition(app_hydra, overrides):
+    """A sweep's config from the kept group composition equals Hydra's own (sweeps recorded)."""
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    from simulation.hydra_compose import clear, compose_multirun
+
+    overrides = [*overrides, "hydra.mode=MULTIRUN"]
+    clear()
+    try:
+        ours = compose_multirun(app_hydra.config_loader, "config", overrides)
+        again = compose_multirun(app_hydra.config_loader, "config", overrides)  # kept groups
+    finally:
+        clear()
+    theirs = app_hydra.config_loader.load_configuration(
+        config_name="config", overrides=list(overrides), run_mode=RunMode.MULTIRUN
+    )
+    assert list(theirs.hydra.overrides.task) == [o for o in overrides if "hydra" not in o]
+    assert OmegaConf.to_yaml(ours) == OmegaConf.to_yaml(again) == OmegaConf.to_yaml(theirs)
+    assert OmegaConf.is_struct(ours) and not OmegaConf.is_readonly(ours.hydra)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["hydra.run.dir=a,b"], "Sweeping over Hydra's configuration is not supported"),
+        (["park=nope"], "Could not find 'park/nope'"),
+        (["park.n_userz=3"], "Could not override 'park.n_userz'"),
+    ],
+)
+def test_a_bad_sweep_config_fails_as_hydras_does(app_hydra, overrides, message):
+    from hydra.errors import HydraException
+    from hydra.types import RunMode
+
+    from simulation.hydra_compose import clear, compose_multirun
+
+    with pytest.raises(HydraException, match=message):
+        app_hydra.config_loader.load_configuration(
+            config_name="config", overrides=overrides, run_mode=RunMode.MULTIRUN
+        )
+    try:
+        with pytest.raises(HydraException, match=message):
+            compose_multirun(app_hydra.config_loader, "config", overrides)
+    finally:
+        clear()
+
+
+def test_a_sweep_is_checked_in_hydra_and_composes_its_groups_once(app_hydra, monkeypatch, capsys):
+    """The pre-flight check's group composition serves the sweep's config and its members."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.hydra import Hydra
+    from hydra.plugins.sweeper import Sweeper
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    from simulation import hydra_compose
+    from simulation.cli import _state
+    from simulation.command_check import checked_in_hydra
+
+    hydra_compose.clear()
+    calls = []
+    original = ConfigLoaderImpl.load_configuration
+
+    def counting(self, *args, **kwargs):
+        calls.append(kwargs.get("run_mode", args[2] if len(args) > 2 else None))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", counting)
+    originals = (Hydra.get_mode, Sweeper.validate_batch_is_legal)
+    command = ["seed=0,1", "park=small", "hydra.sweep.dir=s"]
+    try:
+        with checked_in_hydra(True):
+            assert app_hydra.get_mode("config", command) is None
+            assert _state["expected"] == 2 and _state["batch_known"]
+            assert calls == [RunMode.RUN]  # the members' groups, composed once
+            sweep = app_hydra.compose_config(
+                "config", [*command, "hydra.mode=MULTIRUN"], RunMode.MULTIRUN
+            )
+            # every member is known to compose: Hydra's check of the batch is skipped
+            assert Sweeper.validate_batch_is_legal(None, [["park.n_userz=1"]]) is None  # type: ignore[arg-type]
+            # a member as the launcher composes it: the sweep's hydra overrides first
+            member = hydra_compose.compose(
+                app_hydra.config_loader,
+                "config",
+                [*sweep.hydra.overrides.hydra, "seed=1", "park=small"],
+            )
+            assert calls == [RunMode.RUN]
+            with pytest.raises(SystemExit) as exited:
+                app_hydra.get_mode("config", ["seed=0,1", "park.n_users=0"])
+    finally:
+        hydra_compose.clear()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "run 0 (seed=0 park.n_users=0): park.n_users=0" in err
+    assert "2 of 2 runs have a bad config; nothing was run" in err
+    assert (Hydra.get_mode, Sweeper.validate_batch_is_legal) == originals
+    assert ConfigLoaderImpl.load_configuration is counting
+    theirs = original(
+        app_hydra.config_loader, "config", [*command, "hydra.mode=MULTIRUN"], RunMode.MULTIRUN
+    )
+    assert OmegaConf.to_yaml(sweep) == OmegaConf.to_yaml(theirs)
+    assert member.seed == 1 and member.park.name == "small"
+
+
 def test_compose_once_hands_over_one_composition_and_restores(app_hydra, monkeypatch):
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra._internal.hydra import Hydra
     from hydra.types import RunMode
 
     from simulation import hydra_compose
-    from simulation.cli import _compose_once
+    from simulation.command_check import compose_once
 
     hydra_compose.clear()
     calls = []
@@ -187,7 +283,7 @@ def test_compose_once_hands_over_one_composition_and_restores(app_hydra, monkeyp
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", counting)
-    with _compose_once():
+    with compose_once():
         assert app_hydra.get_mode("config", ["park=small"]) is None
         cfg = app_hydra.compose_config("config", ["park=small", "hydra.mode=RUN"], RunMode.RUN)
         assert cfg.park.name == "small"

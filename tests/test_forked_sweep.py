@@ -48,6 +48,21 @@ def test_members_run_in_forked_workers_results_in_job_order():
     assert 1 <= len(pids) <= 2  # two workers at most, reused across members
 
 
+def test_a_worker_starts_with_the_preloaded_modules_frozen_for_the_collector():
+    """The fork server imports PRELOAD (simulation._fork_preload), frozen; workers inherit it."""
+
+    def execute_job(num, overrides, hydra_context, config, task_function, singleton_state):
+        import gc
+
+        return (gc.get_freeze_count(), [m for m in forked_sweep.PRELOAD if m not in sys.modules])
+
+    got = forked_sweep.run_members([(0, [])], 1, "ctx", "cfg", "task", {}, execute=execute_job)
+    frozen, missing = got[0]
+    assert missing == []
+    # far more than this test process's own objects at import: the model, pandas, Hydra
+    assert frozen > 50_000
+
+
 def test_a_member_whose_worker_dies_fails_alone():
     jobs = [(0, ["seed=0"]), (1, ["die"]), (2, ["seed=2"]), (3, ["exit"]), (4, ["seed=4"])]
     jobs += [(5, ["seed=5"]), (6, ["seed=6"])]

@@ -15,7 +15,8 @@ under the plugin's names, so ``hydra/launcher=submitit_slurm`` (and
 plugin documents, the same ``joblib.Parallel`` call), except that a member's
 config is composed from the composition of its config groups, made once per
 worker and group choice (:func:`compose_sweep_member`, by
-:mod:`simulation.hydra_compose`), instead of from scratch (about 0.3 s a member
+:mod:`simulation.hydra_compose`; in the sweep's process the pre-flight check's,
+:mod:`simulation.cli`), instead of from scratch (about 0.3 s a member
 here); the result is the config Hydra's own ``load_sweep_config`` composes.
 On Linux, with every joblib setting but ``n_jobs`` at the plugin's default, it
 runs the members in workers forked by a fork server that has imported the model
@@ -220,7 +221,7 @@ class JoblibLauncher(_PluginJoblibLauncher):
 
         context: HydraContext | None = self.hydra_context  # type: ignore[has-type]
         assert context is not None
-        hydra_compose.clear()
+        # kept: the pre-flight check's group compositions (simulation.cli), used again
         self.hydra_context = HydraContext(
             config_loader=_ReusingLoader(context.config_loader),  # type: ignore[arg-type]
             callbacks=context.callbacks,

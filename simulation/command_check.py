@@ -1,0 +1,373 @@
+"""The ``parksim`` command's check of every run before any starts, and the Hydra steps it spares.
+
+Every run a command line describes is composed and validated before anything
+is written (:func:`preflight`): every member of a ``-m`` sweep, all bad members
+reported at once, one line each, and the command exits with status 2 without
+running anything. :mod:`simulation.cli` runs the check inside Hydra, where
+Hydra's config loader is set up (:func:`checked_in_hydra`; a single run:
+:func:`compose_once`), so that the compositions the check makes serve the steps
+of Hydra that would compose the same configs again.
+
+References:
+    hydra-core 1.3, ``hydra._internal.hydra.Hydra`` (``get_mode``, ``run``,
+    ``multirun``), ``hydra._internal.utils._run_hydra`` and
+    ``hydra.plugins.sweeper.Sweeper.validate_batch_is_legal``, the steps these
+    replace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from hydra.errors import HydraException
+from hydra.types import RunMode
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from simulation.config import ConfigError, validate
+from simulation.run import CONF_DIR, check_experiments
+
+__all__ = [
+    "EXIT_CONFIG",
+    "STATE",
+    "checked_in_hydra",
+    "compose_once",
+    "one_line",
+    "preflight",
+    "sets_mode",
+    "sweep_members",
+]
+
+#: Exit status of a bad command line or config (nothing ran).
+EXIT_CONFIG = 2
+
+#: The command's state, shared by :mod:`simulation.cli` and its sweep callback (one
+#: process): ``expected`` runs, ``failed`` ones, ``multirun``, and what the check
+#: found: ``mode_known`` (no config file or override sets ``hydra.mode``) and
+#: ``batch_known`` (every member composed, no swept ``hydra`` override).
+STATE: dict[str, Any] = {"expected": 0, "failed": 0}
+# Group choices -> (pickled composed config without its hydra node, its hydra.mode).
+_composed: dict[tuple[str, ...], tuple[bytes, str | None]] = {}
+
+
+def one_line(err: BaseException) -> str:
+    """An error in one line: its message, its cause's first line, whitespace joined."""
+    text = str(err).strip() or type(err).__name__
+    cause = err.__cause__
+    if cause is not None and str(cause).strip():
+        text = f"{text} ({str(cause).strip().splitlines()[0]})"
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def sets_mode(overrides: Sequence[str]) -> bool:
+    """Whether the command line sets ``hydra.mode`` itself."""
+    return any(o.lstrip("+~").startswith("hydra.mode") for o in overrides)
+
+
+def _group_names() -> set[str]:
+    from hydra.core.config_store import ConfigStore
+
+    groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir()}
+    groups |= {k for k, v in ConfigStore.instance().repo.items() if isinstance(v, dict)}
+    return groups
+
+
+def sweep_members(overrides: Sequence[str], multirun: bool) -> list[list[str]]:
+    """The override list of every run a command line describes.
+
+    Args:
+        overrides: The command line's overrides.
+        multirun: ``-m`` was given.
+
+    Returns:
+        One override list per run (one list without ``-m``).
+
+    Raises:
+        ConfigError: If an override cannot be parsed, or is a sweep without ``-m``.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as err:
+        raise ConfigError(one_line(err)) from None
+    if not multirun:
+        for o in parsed:
+            if o.is_sweep_override():
+                raise ConfigError(f"{o.input_line}: a sweep needs -m (parksim -m ...)")
+        return [list(overrides)]
+    try:
+        return BasicSweeper.split_arguments(parsed, None)[0]
+    except HydraException as err:
+        raise ConfigError(one_line(err)) from None
+
+
+def _compose_member(
+    member: list[str],
+    groups: set[str],
+    loader: Any = None,
+    config_name: str | None = "config",
+    cache: dict[tuple[str, ...], tuple[bytes, str | None]] | None = None,
+) -> tuple[DictConfig, str | None]:
+    """Compose one run's config as Hydra does, reusing compositions of the same groups.
+
+    Hydra composes the defaults list from the config-group overrides and then
+    applies the value overrides to the result; this does the same, with the
+    group composition cached, so validating a large sweep costs one
+    composition per distinct choice of groups.
+
+    Args:
+        member: The run's overrides.
+        groups: The config groups' names (without a ``loader``: which overrides
+            choose groups).
+        loader: Hydra's config loader inside the ``parksim`` app: the group
+            composition is then :mod:`simulation.hydra_compose`'s, with the
+            member's hydra groups first as the sweep's launcher composes a
+            member, so that the sweep and its members use it again; without it
+            (before Hydra, or from Python) it is composed by
+            :func:`simulation.run.compose_config`.
+        config_name: The primary config's name (with a ``loader``).
+        cache: Group choices -> (pickled composition without its hydra node,
+            its ``hydra.mode``); default this module's, kept across calls.
+
+    Returns:
+        The config (without its ``hydra`` node), and the ``hydra.mode`` its
+        config files set (None: the command line decides), ignoring any
+        ``hydra.mode`` override of the command line.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import open_dict
+
+    from simulation import hydra_compose
+    from simulation.run import compose_config
+
+    check_experiments(member)
+    every = OverridesParser.create().parse_overrides(member)
+    parsed = [o for o in every if not o.is_hydra_override()]
+    if loader is None:
+        group_ovr = [o for o in parsed if o.key_or_group.split("@")[0] in groups]
+        chosen = group_ovr
+    else:
+        repo = loader.repository
+
+        def is_group(o: Any) -> bool:  # as hydra._internal.defaults_list.Overrides
+            return not isinstance(o.value(), dict) and repo.group_exists(o.key_or_group)
+
+        group_ovr = [o for o in parsed if is_group(o)]
+        hydra_groups = [o for o in every if o.is_hydra_override() and is_group(o)]
+        chosen = [*hydra_groups, *group_ovr]
+    value_ovr = [o for o in parsed if o not in group_ovr]
+    key = tuple(str(o.input_line) for o in chosen)
+    cache = _composed if cache is None else cache
+    if key not in cache:
+        if loader is None:
+            full = compose_config(list(key), return_hydra_config=True)
+        else:
+            full = hydra_compose.compose(loader, config_name, list(key))
+        mode = full.hydra.mode
+        with open_dict(full):
+            del full["hydra"]
+        cache[key] = (pickle.dumps(full), None if mode is None else str(mode))
+    blob, mode = cache[key]
+    cfg = pickle.loads(blob)
+    ConfigLoaderImpl._apply_overrides_to_config(value_ovr, cfg)
+    return cfg, mode
+
+
+def preflight(
+    overrides: Sequence[str],
+    multirun: bool,
+    loader: Any = None,
+    config_name: str | None = "config",
+) -> tuple[int, list[str]]:
+    """Compose and validate every run of a command line before any starts.
+
+    Args:
+        overrides: The command line's overrides.
+        multirun: ``-m`` was given.
+        loader: Hydra's config loader, when called inside the ``parksim`` app
+            (its group compositions are kept for the sweep: see
+            :func:`_compose_member`).
+        config_name: The primary config's name (with a ``loader``).
+
+    Returns:
+        The number of runs, and one error line per bad run (empty if all are good).
+    """
+    try:
+        members = sweep_members(overrides, multirun)
+    except ConfigError as err:
+        return 0, [str(err)]
+    groups = _group_names()
+    errors = []
+    modes = set()
+    # with Hydra's loader, hydra_compose keeps the groups (keyed by search path, files)
+    cache: dict[tuple[str, ...], tuple[bytes, str | None]] = _composed if loader is None else {}
+    for num, member in enumerate(members):
+        try:
+            cfg, mode = _compose_member(member, groups, loader, config_name, cache)
+            modes.add(mode)
+            validate(cfg)
+        except (ConfigError, HydraException, OmegaConfBaseException) as err:
+            where = f"run {num} ({' '.join(member)}): " if multirun else ""
+            errors.append(f"{where}{one_line(err)}")
+    STATE["mode_known"] = not errors and not sets_mode(overrides) and modes == {None}
+    hydra_ovr = {tuple(o for o in m if o.lstrip("+~").startswith("hydra")) for m in members}
+    STATE["batch_known"] = not errors and len(hydra_ovr) <= 1
+    return len(members), errors
+
+
+@contextlib.contextmanager
+def checked_in_hydra(multirun: bool) -> Iterator[None]:
+    """Check every run inside Hydra, before it runs any, and let Hydra use those compositions.
+
+    ``Hydra.get_mode``, Hydra's first step after it has set up its config
+    loader, is replaced by :func:`preflight` with that loader: every member is
+    composed and validated before anything is written, a bad config reported in
+    one line each and the command exits with status 2. The check's group
+    compositions are :mod:`simulation.hydra_compose`'s, so the steps after it
+    use them again instead of composing from scratch (about 0.2 s each here):
+
+    * ``hydra.mode``: when the check found it unset everywhere (no config file
+      and no override sets it), Hydra's answer is known — ``None``, so Hydra
+      picks the mode from ``-m`` exactly as after its own composition
+      (``Hydra.get_mode`` composes the whole config to read it);
+    * the batch: when, besides, no ``hydra`` override differs between members
+      (the check leaves ``hydra.*`` value overrides out; the ones every member
+      shares are composed by Hydra's own sweep composition first), every member
+      is known to compose, and ``Sweeper.validate_batch_is_legal``, which
+      composes each member once more, is skipped;
+    * the sweep's config (``ConfigLoader.load_configuration`` in multirun mode):
+      :func:`simulation.hydra_compose.compose_multirun`, from the members'
+      group composition;
+    * the members: the launcher (``hydra_plugins.parksim_launchers``) composes
+      them from the same group composition.
+
+    Args:
+        multirun: ``-m`` was given.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.hydra import Hydra
+    from hydra.plugins.sweeper import Sweeper
+
+    from simulation import hydra_compose
+
+    saved = (Hydra.get_mode, Sweeper.validate_batch_is_legal, ConfigLoaderImpl.load_configuration)
+    STATE.update(mode_known=False, batch_known=False)
+    inside: list[bool] = []  # compose_multirun's own fallback is Hydra's composition
+
+    def get_mode(self: Any, config_name: str | None, overrides: list[str]) -> Any:
+        expected, errors = preflight(overrides, multirun, self.config_loader, config_name)
+        if errors:
+            for line in errors:
+                print(f"parksim: error: {line}", file=sys.stderr)
+            if len(errors) > 1 or multirun:
+                print(
+                    f"parksim: {len(errors)} of {max(expected, 1)} runs have a bad config; "
+                    "nothing was run",
+                    file=sys.stderr,
+                )
+            sys.exit(EXIT_CONFIG)
+        STATE.update(expected=expected, failed=0)
+        if STATE["mode_known"]:
+            return None
+        return saved[0](self, config_name, overrides)
+
+    def validate_batch_is_legal(self: Any, batch: Any) -> None:
+        if not (STATE["mode_known"] and STATE["batch_known"]):
+            saved[1](self, batch)
+
+    def load_configuration(
+        self: Any,
+        config_name: str | None,
+        overrides: list[str],
+        run_mode: RunMode,
+        from_shell: bool = True,
+        validate_sweep_overrides: bool = True,
+    ) -> DictConfig:
+        sweep = run_mode == RunMode.MULTIRUN and from_shell and validate_sweep_overrides
+        if sweep and STATE["mode_known"] and not inside:
+            inside.append(True)
+            try:
+                return hydra_compose.compose_multirun(self, config_name, overrides)
+            finally:
+                inside.pop()
+        return saved[2](
+            self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides
+        )
+
+    Hydra.get_mode = get_mode  # type: ignore[method-assign]
+    Sweeper.validate_batch_is_legal = validate_batch_is_legal  # type: ignore[method-assign]
+    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Hydra.get_mode = saved[0]  # type: ignore[method-assign]
+        Sweeper.validate_batch_is_legal = saved[1]  # type: ignore[method-assign]
+        ConfigLoaderImpl.load_configuration = saved[2]  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def compose_once() -> Iterator[None]:
+    """A single run: composed once, inside Hydra, and validated before anything is written.
+
+    ``Hydra.get_mode`` is replaced by :func:`simulation.hydra_compose.compose_run` followed by
+    :func:`simulation.config.validate`: a bad config is reported in one line and
+    the command exits with status 2 before Hydra creates the run directory, as the
+    pre-flight check of a sweep does. The composition is handed to ``Hydra.run``'s
+    own request for it (same config name and overrides, plus ``hydra.mode=RUN``),
+    so the config is composed once instead of three times (pre-flight, mode, run).
+    When a config file sets ``hydra.mode``, Hydra composes again as usual.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.hydra import Hydra
+    from omegaconf import open_dict
+
+    from simulation import hydra_compose
+
+    saved = (Hydra.get_mode, ConfigLoaderImpl.load_configuration)
+    ready: dict[str, Any] = {}
+
+    def get_mode(self: Any, config_name: str | None, overrides: list[str]) -> Any:
+        try:
+            cfg, mode = hydra_compose.compose_run(self.config_loader, config_name, overrides)
+            plain = pickle.loads(pickle.dumps(cfg))
+            with open_dict(plain):
+                del plain["hydra"]
+            validate(plain)
+        except (ConfigError, HydraException, OmegaConfBaseException) as err:
+            print(f"parksim: error: {one_line(err)}", file=sys.stderr)
+            sys.exit(EXIT_CONFIG)
+        if mode is None:
+            ready.update(key=(config_name, [*overrides, "hydra.mode=RUN"]), cfg=cfg)
+        return mode
+
+    def load_configuration(
+        self: Any,
+        config_name: str | None,
+        overrides: list[str],
+        run_mode: RunMode,
+        from_shell: bool = True,
+        validate_sweep_overrides: bool = True,
+    ) -> DictConfig:
+        key = (config_name, list(overrides))
+        plain_run = run_mode == RunMode.RUN and from_shell and validate_sweep_overrides
+        if plain_run and ready.get("key") == key:
+            cfg: DictConfig = ready.pop("cfg")
+            ready.clear()
+            return cfg
+        return saved[1](
+            self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides
+        )
+
+    Hydra.get_mode = get_mode  # type: ignore[method-assign]
+    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Hydra.get_mode, ConfigLoaderImpl.load_configuration = saved  # type: ignore[method-assign]
