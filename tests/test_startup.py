@@ -503,3 +503,23 @@ def test_avx512_targets_follow_numpys_names():
     assert avx512_targets("3.0.0")[0] == "X86_V4"
     assert avx512_targets("2.3.5")[0] == "AVX512F"
     assert avx512_targets("1.26.4") == avx512_targets("2.3.5")
+
+
+def test_numpys_version_is_read_without_importing_numpy(tmp_path, monkeypatch):
+    import importlib.metadata
+    import importlib.util
+    import types
+
+    import numpy
+
+    from markets import _cpu
+
+    assert _cpu.numpy_version() == numpy.__version__ == importlib.metadata.version("numpy")
+    # a numpy whose folder has no generated version.py: its distribution's metadata
+    spec = types.SimpleNamespace(submodule_search_locations=[str(tmp_path)])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert _cpu.numpy_version() == importlib.metadata.version("numpy")
+    (tmp_path / "version.py").write_text('"""x"""\nversion: str = "9.8.7"\n__version__ = version\n')
+    assert _cpu.numpy_version() == "9.8.7"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert _cpu.numpy_version() is None
