@@ -57,8 +57,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import platform
+import re
 import sys
 import warnings
 
