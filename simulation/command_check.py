@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hydra.errors import HydraException
@@ -222,6 +222,39 @@ def preflight(
     return len(members), errors
 
 
+def _serving(
+    load: Callable[..., DictConfig],
+    serve: Callable[[Any, str | None, list[str], RunMode], DictConfig | None],
+) -> Callable[..., DictConfig]:
+    """``ConfigLoaderImpl.load_configuration`` answering from ``serve`` when it has the config.
+
+    Args:
+        load: The method replaced (Hydra's composition).
+        serve: ``serve(loader, config_name, overrides, run_mode)``: a config made
+            already for a composition from the command line, or None (then
+            ``load`` composes it).
+
+    Returns:
+        The replacement, with ``load``'s signature.
+    """
+
+    def load_configuration(
+        self: Any,
+        config_name: str | None,
+        overrides: list[str],
+        run_mode: RunMode,
+        from_shell: bool = True,
+        validate_sweep_overrides: bool = True,
+    ) -> DictConfig:
+        if from_shell and validate_sweep_overrides:
+            cfg = serve(self, config_name, overrides, run_mode)
+            if cfg is not None:
+                return cfg
+        return load(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
+
+    return load_configuration
+
+
 @contextlib.contextmanager
 def checked_in_hydra(multirun: bool) -> Iterator[None]:
     """Check every run inside Hydra, before it runs any, and let Hydra use those compositions.
@@ -282,28 +315,20 @@ def checked_in_hydra(multirun: bool) -> Iterator[None]:
         if not (STATE["mode_known"] and STATE["batch_known"]):
             saved[1](self, batch)
 
-    def load_configuration(
-        self: Any,
-        config_name: str | None,
-        overrides: list[str],
-        run_mode: RunMode,
-        from_shell: bool = True,
-        validate_sweep_overrides: bool = True,
-    ) -> DictConfig:
-        sweep = run_mode == RunMode.MULTIRUN and from_shell and validate_sweep_overrides
-        if sweep and STATE["mode_known"] and not inside:
-            inside.append(True)
-            try:
-                return hydra_compose.compose_multirun(self, config_name, overrides)
-            finally:
-                inside.pop()
-        return saved[2](
-            self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides
-        )
+    def sweep_config(
+        loader: Any, config_name: str | None, overrides: list[str], run_mode: RunMode
+    ) -> DictConfig | None:
+        if run_mode != RunMode.MULTIRUN or not STATE["mode_known"] or inside:
+            return None
+        inside.append(True)
+        try:
+            return hydra_compose.compose_multirun(loader, config_name, overrides)
+        finally:
+            inside.pop()
 
     Hydra.get_mode = get_mode  # type: ignore[method-assign]
     Sweeper.validate_batch_is_legal = validate_batch_is_legal  # type: ignore[method-assign]
-    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    ConfigLoaderImpl.load_configuration = _serving(saved[2], sweep_config)  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -347,26 +372,17 @@ def compose_once() -> Iterator[None]:
             ready.update(key=(config_name, [*overrides, "hydra.mode=RUN"]), cfg=cfg)
         return mode
 
-    def load_configuration(
-        self: Any,
-        config_name: str | None,
-        overrides: list[str],
-        run_mode: RunMode,
-        from_shell: bool = True,
-        validate_sweep_overrides: bool = True,
-    ) -> DictConfig:
-        key = (config_name, list(overrides))
-        plain_run = run_mode == RunMode.RUN and from_shell and validate_sweep_overrides
-        if plain_run and ready.get("key") == key:
-            cfg: DictConfig = ready.pop("cfg")
-            ready.clear()
-            return cfg
-        return saved[1](
-            self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides
-        )
+    def run_config(
+        loader: Any, config_name: str | None, overrides: list[str], run_mode: RunMode
+    ) -> DictConfig | None:
+        if run_mode != RunMode.RUN or ready.get("key") != (config_name, list(overrides)):
+            return None
+        cfg: DictConfig = ready.pop("cfg")
+        ready.clear()
+        return cfg
 
     Hydra.get_mode = get_mode  # type: ignore[method-assign]
-    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+    ConfigLoaderImpl.load_configuration = _serving(saved[1], run_config)  # type: ignore[method-assign]
     try:
         yield
     finally:
