@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import multiprocessing
 import os
 import pickle
 import signal
@@ -51,8 +50,10 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # multiprocessing is imported where it is used: a single run never is
+    from multiprocessing.connection import Connection
 
 __all__ = [
     "PRELOAD",
@@ -106,6 +107,8 @@ def available() -> bool:
     macOS's system libraries are not safe to use in a forked child, and Windows
     cannot fork.
     """
+    import multiprocessing
+
     return (
         sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods()
     )
@@ -214,6 +217,9 @@ def run_members(
         Per member, in the order of ``jobs``: its ``JobReturn``, or
         :class:`WorkerDied` if its worker died before returning it.
     """
+    import multiprocessing
+    from multiprocessing.connection import Connection, wait
+
     import cloudpickle  # the sweep's state holds classes and functions loky sends so too
 
     prestart()
