@@ -4,7 +4,7 @@ Only the fork server of :mod:`simulation.forked_sweep` imports this module
 (``multiprocessing``'s fork server imports its preload modules by name). It
 imports :data:`simulation.forked_sweep.PRELOAD` with the collector paused and then
 moves every object they created into the collector's permanent generation
-(``gc.freeze``), as the command does with its own imports (:mod:`simulation.heap`).
+(:func:`simulation.heap.freeze_once`, as the command does with its own imports).
 Each worker is forked from the server and inherits that heap frozen: a worker's
 young-generation collections no longer scan the preloaded modules while it
 unpickles the sweep's state (measured: 70 ms without the freeze, 18 ms with it)
@@ -19,13 +19,13 @@ References:
 
 from __future__ import annotations
 
-import gc
 import importlib
 
 from simulation.forked_sweep import PRELOAD
-from simulation.heap import collector_paused
+from simulation.heap import collector_paused, for_command, freeze_once
 
+for_command()  # the server and its workers are the command's (simulation.heap)
 with collector_paused():
     for _name in PRELOAD:
         importlib.import_module(_name)
-gc.freeze()
+    freeze_once("imports")

@@ -50,8 +50,6 @@ EXIT_CONFIG = 2
 #: found: ``mode_known`` (no config file or override sets ``hydra.mode``) and
 #: ``batch_known`` (every member composed, no swept ``hydra`` override).
 STATE: dict[str, Any] = {"expected": 0, "failed": 0}
-# Group choices -> (pickled composed config without its hydra node, its hydra.mode).
-_composed: dict[tuple[str, ...], tuple[bytes, str | None]] = {}
 
 
 def one_line(err: BaseException) -> str:
@@ -66,14 +64,6 @@ def one_line(err: BaseException) -> str:
 def sets_mode(overrides: Sequence[str]) -> bool:
     """Whether the command line sets ``hydra.mode`` itself."""
     return any(o.lstrip("+~").startswith("hydra.mode") for o in overrides)
-
-
-def _group_names() -> set[str]:
-    from hydra.core.config_store import ConfigStore
-
-    groups = {p.name for p in CONF_DIR.iterdir() if p.is_dir()}
-    groups |= {k for k, v in ConfigStore.instance().repo.items() if isinstance(v, dict)}
-    return groups
 
 
 def sweep_members(overrides: Sequence[str], multirun: bool) -> list[list[str]]:
@@ -109,31 +99,26 @@ def sweep_members(overrides: Sequence[str], multirun: bool) -> list[list[str]]:
 
 def _compose_member(
     member: list[str],
-    groups: set[str],
-    loader: Any = None,
-    config_name: str | None = "config",
-    cache: dict[tuple[str, ...], tuple[bytes, str | None]] | None = None,
+    loader: Any,
+    config_name: str | None,
+    cache: dict[tuple[str, ...], tuple[bytes, str | None]],
 ) -> tuple[DictConfig, str | None]:
     """Compose one run's config as Hydra does, reusing compositions of the same groups.
 
     Hydra composes the defaults list from the config-group overrides and then
     applies the value overrides to the result; this does the same, with the
-    group composition cached, so validating a large sweep costs one
-    composition per distinct choice of groups.
+    group composition made once per choice of groups
+    (:func:`simulation.hydra_compose.compose`, with the member's hydra groups
+    first as the sweep's launcher composes a member, so that the sweep and its
+    members use it again), so validating a large sweep costs one composition per
+    distinct choice of groups.
 
     Args:
         member: The run's overrides.
-        groups: The config groups' names (without a ``loader``: which overrides
-            choose groups).
-        loader: Hydra's config loader inside the ``parksim`` app: the group
-            composition is then :mod:`simulation.hydra_compose`'s, with the
-            member's hydra groups first as the sweep's launcher composes a
-            member, so that the sweep and its members use it again; without it
-            (before Hydra, or from Python) it is composed by
-            :func:`simulation.run.compose_config`.
-        config_name: The primary config's name (with a ``loader``).
+        loader: Hydra's config loader.
+        config_name: The primary config's name.
         cache: Group choices -> (pickled composition without its hydra node,
-            its ``hydra.mode``); default this module's, kept across calls.
+            its ``hydra.mode``), filled here.
 
     Returns:
         The config (without its ``hydra`` node), and the ``hydra.mode`` its
@@ -145,31 +130,16 @@ def _compose_member(
     from omegaconf import open_dict
 
     from simulation import hydra_compose
-    from simulation.run import compose_config
 
     check_experiments(member)
     every = OverridesParser.create().parse_overrides(member)
-    parsed = [o for o in every if not o.is_hydra_override()]
-    if loader is None:
-        group_ovr = [o for o in parsed if o.key_or_group.split("@")[0] in groups]
-        chosen = group_ovr
-    else:
-        repo = loader.repository
-
-        def is_group(o: Any) -> bool:  # as hydra._internal.defaults_list.Overrides
-            return not isinstance(o.value(), dict) and repo.group_exists(o.key_or_group)
-
-        group_ovr = [o for o in parsed if is_group(o)]
-        hydra_groups = [o for o in every if o.is_hydra_override() and is_group(o)]
-        chosen = [*hydra_groups, *group_ovr]
-    value_ovr = [o for o in parsed if o not in group_ovr]
+    groups = [o for o in every if hydra_compose.chooses_group(loader.repository, o)]
+    chosen = [o for o in groups if o.is_hydra_override()]  # hydra groups first
+    chosen += [o for o in groups if not o.is_hydra_override()]
+    value_ovr = [o for o in every if not o.is_hydra_override() and o not in groups]
     key = tuple(str(o.input_line) for o in chosen)
-    cache = _composed if cache is None else cache
     if key not in cache:
-        if loader is None:
-            full = compose_config(list(key), return_hydra_config=True)
-        else:
-            full = hydra_compose.compose(loader, config_name, list(key))
+        full = hydra_compose.compose(loader, config_name, list(key))
         mode = full.hydra.mode
         with open_dict(full):
             del full["hydra"]
@@ -178,6 +148,22 @@ def _compose_member(
     cfg = pickle.loads(blob)
     ConfigLoaderImpl._apply_overrides_to_config(value_ovr, cfg)
     return cfg, mode
+
+
+@contextlib.contextmanager
+def _conf_loader() -> Iterator[Any]:
+    """Hydra's config loader for ``conf/``: the running app's, or one set up for the check."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from simulation.config import register_configs
+
+    register_configs()
+    if GlobalHydra.instance().is_initialized():
+        yield GlobalHydra.instance().config_loader()
+        return
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        yield GlobalHydra.instance().config_loader()
 
 
 def preflight(
@@ -191,26 +177,27 @@ def preflight(
     Args:
         overrides: The command line's overrides.
         multirun: ``-m`` was given.
-        loader: Hydra's config loader, when called inside the ``parksim`` app
-            (its group compositions are kept for the sweep: see
-            :func:`_compose_member`).
-        config_name: The primary config's name (with a ``loader``).
+        loader: Hydra's config loader, inside the ``parksim`` app (its group
+            compositions are kept for the sweep: see :func:`_compose_member`);
+            default the running Hydra app's, or one for ``conf/`` (from Python).
+        config_name: The primary config's name.
 
     Returns:
         The number of runs, and one error line per bad run (empty if all are good).
     """
+    if loader is None:
+        with _conf_loader() as conf:
+            return preflight(overrides, multirun, conf, config_name)
     try:
         members = sweep_members(overrides, multirun)
     except ConfigError as err:
         return 0, [str(err)]
-    groups = _group_names()
     errors = []
     modes = set()
-    # with Hydra's loader, hydra_compose keeps the groups (keyed by search path, files)
-    cache: dict[tuple[str, ...], tuple[bytes, str | None]] = _composed if loader is None else {}
+    cache: dict[tuple[str, ...], tuple[bytes, str | None]] = {}
     for num, member in enumerate(members):
         try:
-            cfg, mode = _compose_member(member, groups, loader, config_name, cache)
+            cfg, mode = _compose_member(member, loader, config_name, cache)
             modes.add(mode)
             validate(cfg)
         except (ConfigError, HydraException, OmegaConfBaseException) as err:

@@ -13,7 +13,7 @@ returns (tested equal, YAML for YAML, in ``tests/test_cli.py`` and
 ``Hydra.run`` requests it (with Hydra's ``hydra.mode=RUN`` applied);
 :func:`compose_multirun` is a sweep's own config as ``Hydra.multirun`` requests
 it (its sweeps recorded, not applied), from the group composition the pre-flight
-check made for the members (:mod:`simulation.cli`); sweep members are composed by
+check made for the members (:mod:`simulation.command_check`); sweep members are composed by
 ``hydra_plugins.parksim_launchers.launchers``, from the same.
 
 A group composition is kept per config name, group overrides, working
@@ -37,7 +37,16 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-__all__ = ["clear", "compose", "compose_multirun", "compose_run", "keep", "kept"]
+__all__ = [
+    "chooses_group",
+    "clear",
+    "compose",
+    "compose_multirun",
+    "compose_run",
+    "keep",
+    "keep_groups",
+    "kept",
+]
 
 # (config name, group overrides, cwd, job name, search path, files stamp) -> config
 _GROUPS: dict[tuple[Any, ...], DictConfig] = {}
@@ -126,6 +135,77 @@ def compose_multirun(loader: Any, config_name: str | None, overrides: Sequence[s
     return _compose(loader, config_name, overrides, RunMode.MULTIRUN)
 
 
+def chooses_group(repo: Any, override: Any) -> bool:
+    """Whether a parsed override chooses a config group, as Hydra tells them apart.
+
+    As ``hydra._internal.defaults_list.Overrides``: an override whose key is a
+    group of the config repository and whose value is not a dict; every other
+    override sets a value.
+
+    Args:
+        repo: Hydra's config repository (``loader.repository``).
+        override: A parsed override (``hydra.core.override_parser.types.Override``).
+    """
+    return not isinstance(override.value(), dict) and repo.group_exists(override.key_or_group)
+
+
+def keep_groups(loader: Any, config_name: str | None, overrides: Sequence[str]) -> None:
+    """Compose and keep the config groups ``overrides`` choose, as :func:`compose` would.
+
+    Nothing else is composed: for a process that sends its kept compositions to
+    others (:func:`kept`), without :func:`compose`'s copy of the run's config.
+
+    Args:
+        loader: Hydra's config loader (``Hydra.config_loader``).
+        config_name: The primary config's name.
+        overrides: Command-line overrides, in order (sweeps are left out, as
+            Hydra leaves them out).
+
+    Raises:
+        hydra.errors.HydraException: As Hydra's composition of the groups raises.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides([str(x) for x in overrides])
+    if not _moves_search_path(parsed):
+        _kept_groups(loader, config_name, [o for o in parsed if not o.is_sweep_override()])
+
+
+def _moves_search_path(parsed: Sequence[Any]) -> bool:
+    """Whether the overrides set ``hydra.searchpath``: where the groups are found changes.
+
+    Hydra reads it from the overrides before it composes the groups
+    (``ConfigLoaderImpl._process_config_searchpath``), so such a composition is
+    never kept.
+    """
+    return any(o.get_key_element() == "hydra.searchpath" for o in parsed)
+
+
+def _kept_groups(loader: Any, config_name: str | None, applied: Sequence[Any]) -> DictConfig:
+    """The kept composition of the groups the parsed overrides ``applied`` choose.
+
+    Composed by ``loader`` in run mode the first time its key is seen (config
+    name, group overrides, working directory, job name, search path, files
+    stamp); shared, so callers copy it before changing it.
+    """
+    from hydra.core.utils import JobRuntime
+    from hydra.types import RunMode
+
+    groups = [o.input_line for o in applied if chooses_group(loader.repository, o)]
+    key = (
+        config_name,
+        tuple(groups),
+        os.getcwd(),
+        JobRuntime.instance().get("name"),
+        _files_stamp(loader),
+    )
+    if key not in _GROUPS:
+        _GROUPS[key] = loader.load_configuration(
+            config_name=config_name, overrides=groups, run_mode=RunMode.RUN
+        )
+    return _GROUPS[key]
+
+
 def _compose(
     loader: Any, config_name: str | None, overrides: Sequence[str], run_mode: Any
 ) -> DictConfig:
@@ -137,46 +217,29 @@ def _compose(
     """
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.utils import JobRuntime
     from hydra.types import RunMode
 
     texts = [str(x) for x in overrides]
     parsed = OverridesParser.create().parse_overrides(texts)
-    if any(o.get_key_element() == "hydra.searchpath" for o in parsed):
-        # it changes where the groups are found: Hydra composes it, nothing is kept
+    if _moves_search_path(parsed):  # Hydra composes it, nothing is kept
         return loader.load_configuration(
             config_name=config_name, overrides=texts, run_mode=run_mode
         )
     ConfigLoaderImpl.validate_sweep_overrides_legal(parsed, run_mode, from_shell=True)
     repo = loader.repository
     applied = [o for o in parsed if not o.is_sweep_override()]
-
-    def is_value(o: Any) -> bool:  # as hydra._internal.defaults_list.Overrides
-        return isinstance(o.value(), dict) or not repo.group_exists(o.key_or_group)
-
-    groups = [o.input_line for o in applied if not is_value(o)]
-    key = (
-        config_name,
-        tuple(groups),
-        os.getcwd(),
-        JobRuntime.instance().get("name"),
-        _files_stamp(loader),
-    )
-    if key not in _GROUPS:
-        try:
-            _GROUPS[key] = loader.load_configuration(
-                config_name=config_name, overrides=groups, run_mode=RunMode.RUN
-            )
-        except Exception:
-            if run_mode != RunMode.MULTIRUN:
-                raise
-            # e.g. a missing group, which a sweep's composition skips: Hydra's own
-            return loader.load_configuration(
-                config_name=config_name, overrides=texts, run_mode=run_mode
-            )
-    base = _GROUPS[key]
+    try:
+        base = _kept_groups(loader, config_name, applied)
+    except Exception:
+        if run_mode != RunMode.MULTIRUN:
+            raise
+        # e.g. a missing group, which a sweep's composition skips: Hydra's own
+        return loader.load_configuration(
+            config_name=config_name, overrides=texts, run_mode=run_mode
+        )
     cfg = copy.deepcopy(base)
-    ConfigLoaderImpl._apply_overrides_to_config([o for o in applied if is_value(o)], cfg)
+    values = [o for o in applied if not chooses_group(repo, o)]
+    ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
     task = [o for o in parsed if not o.is_hydra_override()]
     hc = cfg.hydra
     with open_dict(hc):

@@ -16,7 +16,7 @@ plugin documents, the same ``joblib.Parallel`` call), except that a member's
 config is composed from the composition of its config groups, made once per
 worker and group choice (:func:`compose_sweep_member`, by
 :mod:`simulation.hydra_compose`; in the sweep's process the pre-flight check's,
-:mod:`simulation.cli`), instead of from scratch (about 0.3 s a member
+:mod:`simulation.command_check`), instead of from scratch (about 0.3 s a member
 here); the result is the config Hydra's own ``load_sweep_config`` composes.
 On Linux, with every joblib setting but ``n_jobs`` at the plugin's default, it
 runs the members in workers forked by a fork server that has imported the model
@@ -184,12 +184,18 @@ def compose_sweep_member(
     """
     from simulation import hydra_compose
 
-    command: Any = OmegaConf.to_container(master_config.hydra.overrides.hydra)
-    cfg = hydra_compose.compose(
-        loader, master_config.hydra.job.config_name, [*command, *sweep_overrides]
-    )
+    name, overrides = _member_overrides(master_config, sweep_overrides)
+    cfg = hydra_compose.compose(loader, name, overrides)
     OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
     return cfg
+
+
+def _member_overrides(
+    master_config: DictConfig, sweep_overrides: Sequence[str]
+) -> tuple[str, list[str]]:
+    """A member's config name and overrides: the command's hydra overrides, then its own."""
+    command: Any = OmegaConf.to_container(master_config.hydra.overrides.hydra)
+    return master_config.hydra.job.config_name, [*command, *sweep_overrides]
 
 
 class _ReusingLoader:
@@ -221,7 +227,7 @@ class JoblibLauncher(_PluginJoblibLauncher):
 
         context: HydraContext | None = self.hydra_context  # type: ignore[has-type]
         assert context is not None
-        # kept: the pre-flight check's group compositions (simulation.cli), used again
+        # kept: the pre-flight check's group compositions (simulation.command_check), used again
         self.hydra_context = HydraContext(
             config_loader=_ReusingLoader(context.config_loader),  # type: ignore[arg-type]
             callbacks=context.callbacks,
@@ -280,20 +286,21 @@ def _first_groups(context: HydraContext, config: DictConfig, overrides: list[str
 
     Each forked worker would otherwise compose its first member's config groups
     itself, from cold caches (about 0.25 s each on 2 cores, in every worker at
-    once), before its first member runs; composed once here, with this process's
-    warm caches (about 0.1 s), the workers of a sweep whose members share their
-    groups (a seed sweep) start their first member by applying its value
-    overrides only.
+    once), before its first member runs; kept here (by the pre-flight check of
+    :mod:`simulation.command_check` already, in a sweep of the ``parksim``
+    command), the workers of a sweep whose members share their groups (a seed
+    sweep) start their first member by applying its value overrides only.
 
     Returns:
-        :mod:`simulation.hydra_compose`'s kept compositions after composing the
-        first member (a mapping, sent with the sweep's state); without it if it
-        does not compose (its worker then reports the error, as for any member).
+        :mod:`simulation.hydra_compose`'s kept compositions, the first member's
+        groups among them (a mapping, sent with the sweep's state); without them
+        if they do not compose (its worker then reports the error, as for any
+        member).
     """
     from simulation import hydra_compose
 
     try:
-        context.config_loader.load_sweep_config(config, list(overrides))
+        hydra_compose.keep_groups(context.config_loader, *_member_overrides(config, overrides))
     except Exception:  # the member's worker composes it again and reports why
         log.debug("the first member did not compose here", exc_info=True)
     return hydra_compose.kept()
