@@ -5,7 +5,11 @@ deletes a key, so :func:`check_keys` walks the composed config against the
 dataclass types; :func:`check_ranges` enforces every declared range. The
 nesting is read from each field's type hint — a nested dataclass, or a
 ``dict[str, Dataclass]`` of named entries — so a group is declared once, in its
-dataclass.
+dataclass. Both walk a DictConfig or its plain container
+(``OmegaConf.to_container(cfg, resolve=True)``), on which they do the same checks
+about twenty times faster (a key of a DictConfig is read through OmegaConf's
+node resolution: 16 ms against under 1 ms for the default park's config, as each
+member of a sweep is checked twice, before the sweep and in its run).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import typing
 from collections.abc import Iterator
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 
 from simulation.config._checks import ConfigError, Range, field_range
 
@@ -51,18 +55,27 @@ def children(schema: type) -> dict[str, tuple[type | None, bool]]:
     return out
 
 
+def _is_missing(node: DictConfig | dict[Any, Any], key: str) -> bool:
+    """Whether ``node[key]`` is OmegaConf's missing value (``???``)."""
+    if isinstance(node, DictConfig):
+        return OmegaConf.is_missing(node, key)
+    value = node[key]
+    return isinstance(value, str) and value == MISSING
+
+
 def check_keys(node: Any, schema: type, prefix: str = "") -> None:
     """Reject keys that are not fields of the schema and fields that are missing.
 
     Args:
-        node: A config node (non-DictConfig nodes are not checked).
+        node: A config node or its plain container (other nodes, a list or a
+            scalar, are not checked).
         schema: The dataclass the node should follow.
         prefix: Dotted key of the node, with a trailing dot (``""`` at the root).
 
     Raises:
         ConfigError: Naming the first unknown or missing key.
     """
-    if not isinstance(node, DictConfig):
+    if not isinstance(node, DictConfig | dict):
         return
     allowed = children(schema)
     for key in node:
@@ -74,13 +87,13 @@ def check_keys(node: Any, schema: type, prefix: str = "") -> None:
             )
     for key, (sub_type, dict_of) in allowed.items():
         full = f"{prefix}{key}"
-        if key not in node or OmegaConf.is_missing(node, key):
+        if key not in node or _is_missing(node, key):
             raise ConfigError(f"{full}: missing mandatory value (the schema requires it)")
         if sub_type is None:
             continue
         child = node[key]
         if dict_of:
-            if isinstance(child, DictConfig):
+            if isinstance(child, DictConfig | dict):
                 for name in child:
                     check_keys(child[name], sub_type, f"{full}.{name!s}.")
         else:
@@ -103,7 +116,8 @@ def check_ranges(node: Any, schema: type, prefix: str = "") -> None:
     """Enforce the declared range of every field (of each element of lists and dicts).
 
     Args:
-        node: A config node or dataclass instance following ``schema``.
+        node: A config node, its plain container or a dataclass instance following
+            ``schema``.
         schema: The dataclass the node follows.
         prefix: Dotted key of the node, with a trailing dot.
 
@@ -111,8 +125,9 @@ def check_ranges(node: Any, schema: type, prefix: str = "") -> None:
         ConfigError: Naming the first value outside its range and the range.
     """
     kids = children(schema)
+    plain = isinstance(node, dict)
     for f in dataclasses.fields(schema):
-        value = getattr(node, f.name)
+        value = node[f.name] if plain else getattr(node, f.name)
         full = f"{prefix}{f.name}"
         sub_type, dict_of = kids[f.name]
         if sub_type is not None:
