@@ -13,7 +13,7 @@ import math
 
 import pytest
 import yaml
-from omegaconf import MISSING, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from simulation.cli import main
 from simulation.config import Config, ConfigError, iter_ranges, validate
@@ -116,6 +116,23 @@ def test_the_walks_on_the_plain_container_find_what_they_find_on_the_dictconfig(
     assert [on_node for on_node, _ in verdicts] == [plain for _, plain in verdicts]
     assert "park.foo: unknown key" in verdicts[-3][0]
     assert verdicts[-1][0] == "park.n_users: missing mandatory value (the schema requires it)"
+
+
+def test_validate_walks_the_plain_container_unless_the_config_does_not_resolve(monkeypatch):
+    import simulation.config as config
+
+    walked: list[type] = []
+    real = config.check_keys
+
+    def recording(node: object, schema: type, prefix: str = "") -> None:
+        walked.append(type(node))
+        real(node, schema, prefix)
+
+    monkeypatch.setattr(config, "check_keys", recording)
+    validate(compose_config(["park=small"]))
+    with pytest.raises(ConfigError, match=r"park\.foo: unknown key"):
+        validate(compose_config(["park=small", "+park.foo=${nonexistent}"]))
+    assert walked == [dict, DictConfig]
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])

@@ -362,8 +362,11 @@ def validate(cfg: DictConfig | Config) -> None:
         ConfigError: Naming the first offending key, its value and what is allowed.
     """
     if isinstance(cfg, DictConfig):
-        check_keys(cfg, Config)
-    check_ranges(cfg, Config)
+        walked = _resolved(cfg)
+        check_keys(walked, Config)
+        check_ranges(walked, Config)
+    else:
+        check_ranges(cfg, Config)
     for check in GROUP_CHECKS:
         check(cfg)
 
