@@ -336,14 +336,15 @@ GROUP_CHECKS: tuple[Callable[[Any], None], ...] = (
 def _resolved(cfg: DictConfig) -> DictConfig | dict[str, Any]:
     """The config's plain container, resolved, for the schema walks (else the config itself).
 
-    The config itself when it cannot be resolved whole. A walk on the plain
-    container is about twenty times faster (:mod:`simulation.config._keys`) and
-    finds the same keys and values. An interpolation that does not resolve is left
-    to the walk on the DictConfig, which names an unknown key first and the
-    interpolation's key otherwise, as it always did.
+    The config itself when it cannot be resolved whole. The walks on the plain
+    container (:func:`to_container`) take 2.9 ms with the conversion against 9.6 ms
+    on the DictConfig (:mod:`simulation.config._keys`) and find the same keys and
+    values. An interpolation that does not resolve is left to the walk on the
+    DictConfig, which names an unknown key first and the interpolation's key
+    otherwise, as it always did.
     """
     try:
-        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+        return to_container(cfg)
     except Exception:  # any failure: the walk on the DictConfig reports it
         return cfg
 

@@ -7,9 +7,10 @@ nesting is read from each field's type hint — a nested dataclass, or a
 ``dict[str, Dataclass]`` of named entries — so a group is declared once, in its
 dataclass. Both walk a DictConfig or its plain container
 (``OmegaConf.to_container(cfg, resolve=True)``), on which they do the same checks
-about twenty times faster (a key of a DictConfig is read through OmegaConf's
-node resolution: 16 ms against under 1 ms for the default park's config, as each
-member of a sweep is checked twice, before the sweep and in its run).
+about fifteen times faster: a key of a DictConfig is read through OmegaConf's node
+resolution (the default park's config, best of five: 9.6 ms on the DictConfig,
+0.6 ms on the container, which takes 2.3 ms to make). Each member of a sweep is
+checked twice, before the sweep and in its run.
 """
 
 from __future__ import annotations
