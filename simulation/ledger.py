@@ -215,7 +215,18 @@ class Ledger:
         payer = np.concatenate([c[1] for c in self._chunks])
         payee = np.concatenate([c[2] for c in self._chunks])
         amount = np.concatenate([c[3] for c in self._chunks])
-        purpose = np.concatenate([np.full(len(c[3]), c[4], dtype=object) for c in self._chunks])
+        # purposes as codes into their sorted names (pd.Categorical's own categories of
+        # the rows' strings), one code per chunk repeated over its rows: a year's
+        # thousands of chunks without an object array of every row's string
+        names = sorted({c[4] for c in self._chunks})
+        code_of = {name: i for i, name in enumerate(names)}
+        purpose = pd.Categorical.from_codes(
+            np.repeat(
+                np.array([code_of[c[4]] for c in self._chunks], dtype=np.int64),
+                [len(c[3]) for c in self._chunks],
+            ),
+            categories=pd.Index(names),
+        )
         cats = pd.CategoricalDtype(self._names)
         return pd.DataFrame(
             {
@@ -223,7 +234,7 @@ class Ledger:
                 "payer": pd.Categorical.from_codes(payer, dtype=cats),
                 "payee": pd.Categorical.from_codes(payee, dtype=cats),
                 "amount_cny": amount,
-                "purpose": pd.Categorical(purpose),
+                "purpose": purpose,
             }
         ).sort_values("time", kind="stable", ignore_index=True)
 

@@ -67,6 +67,28 @@ def test_ledger_total_of_a_purpose_is_its_rows_sum_in_the_tables_order():
     assert led.total_cny("tariff") == 5.0 and led.total_cny("refund") == 0.0
 
 
+def test_ledger_purposes_are_the_rows_categorical_in_time_order():
+    """The purpose column is ``pd.Categorical`` of the rows' strings: its categories
+    are the posted purposes sorted by name (not in posting order), and each row keeps
+    its own purpose after the stable sort by time (postings of one purpose interleaved
+    with another's, a later posting at an earlier time first)."""
+    import pandas as pd
+
+    led = Ledger(["user:00000", "user:00001"])
+    grid = led.account("grid")
+    led.post(T0 + H, [0, 1], grid, [1.0, 2.0], "tariff")
+    led.post(T0, 0, grid, 3.0, "fee")
+    led.post(T0 + H, grid, 1, 4.0, "adjustment")
+    led.post(T0 + 2 * H, 1, grid, [5.0], "fee")
+    frame = led.to_frame()
+    assert list(frame.amount_cny) == [3.0, 1.0, 2.0, 4.0, 5.0]
+    assert list(frame.purpose.astype(str)) == ["fee", "tariff", "tariff", "adjustment", "fee"]
+    expected = pd.Categorical(["fee", "tariff", "tariff", "adjustment", "fee"])
+    assert list(frame.purpose.cat.categories) == ["adjustment", "fee", "tariff"]
+    assert frame.purpose.dtype == expected.dtype
+    np.testing.assert_array_equal(frame.purpose.cat.codes, expected.codes)
+
+
 def test_platform_lead_time_and_switch():
     on = InformationPlatform(enabled=True)
     eff = T0 + 10 * H
